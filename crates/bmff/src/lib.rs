@@ -1,0 +1,1 @@
+//! ISO Base Media File Format (MP4) boxes.
