@@ -4,7 +4,7 @@
 //!   per box** (its [`Atom::codec`]) drives parsing, writing and dumping ([`codec`]). Boxes the
 //!   crate does not know are kept as raw bytes ([`UnknownBox`]) and written back unchanged;
 //!   a lossless decode ([`DecodeOptions::lossless`]) writes every file back byte for byte.
-//! - Streaming file access ([`file`]): top-level boxes are read one by one from any
+//! - Streaming file access ([`mod@file`]): top-level boxes are read one by one from any
 //!   `Read + Seek`; `mdat` payloads are never loaded, only copied.
 //! - A sample reader ([`reader`]) for progressive and fragmented files: tracks with their codec
 //!   configuration, and lazily read samples.
