@@ -71,7 +71,9 @@ fn dump_json_is_valid_and_describes_every_box() {
         assert_eq!(end, std::fs::metadata(&f).unwrap().len());
     }
     // Field names within a box are unique (so the JSON object loses nothing).
-    let (_, text, _) = run(bin().arg("dump").arg(mdrm_testkit::peers_dir().join("mp4box_cbcs.mp4")));
+    let (_, text, _) = run(bin()
+        .arg("dump")
+        .arg(mdrm_testkit::peers_dir().join("mp4box_cbcs.mp4")));
     let mut seen: HashSet<String> = HashSet::new();
     let mut current = String::new();
     for line in text.lines() {
@@ -80,14 +82,19 @@ fn dump_json_is_valid_and_describes_every_box() {
             current = t.to_string();
             seen.clear();
         } else if let Some((name, _)) = t.split_once(" = ") {
-            assert!(seen.insert(name.to_string()), "{current}: field {name} twice");
+            assert!(
+                seen.insert(name.to_string()),
+                "{current}: field {name} twice"
+            );
         }
     }
 }
 
 #[test]
 fn dump_shows_protection_fields() {
-    let (ok, out, _) = run(bin().arg("dump").arg(mdrm_testkit::peers_dir().join("mp4box_cbcs.mp4")));
+    let (ok, out, _) = run(bin()
+        .arg("dump")
+        .arg(mdrm_testkit::peers_dir().join("mp4box_cbcs.mp4")));
     assert!(ok);
     assert!(out.contains("scheme_type = cbcs"));
     assert!(out.contains("default_kid = [16] abba271e8bcf552bbd2e86a434a9a5d9"));
@@ -97,12 +104,10 @@ fn dump_shows_protection_fields() {
 
 #[test]
 fn info_reports_tracks_codecs_and_encryption() {
-    let (ok, out, err) = run(
-        bin()
-            .arg("info")
-            .arg("--json")
-            .arg(mdrm_testkit::peers_dir().join("mp4box_cenc.mp4")),
-    );
+    let (ok, out, err) = run(bin()
+        .arg("info")
+        .arg("--json")
+        .arg(mdrm_testkit::peers_dir().join("mp4box_cenc.mp4")));
     assert!(ok, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     let tracks = v["tracks"].as_array().unwrap();
@@ -118,7 +123,9 @@ fn info_reports_tracks_codecs_and_encryption() {
         tracks[0]["encryption"]["kid"],
         "abba271e-8bcf-552b-bd2e-86a434a9a5d9"
     );
-    let (ok, text, _) = run(bin().arg("info").arg(mdrm_testkit::peers_dir().join("mp4box_cbcs.mp4")));
+    let (ok, text, _) = run(bin()
+        .arg("info")
+        .arg(mdrm_testkit::peers_dir().join("mp4box_cbcs.mp4")));
     assert!(ok);
     assert!(text.contains("encryption: cbcs KID abba271e-8bcf-552b-bd2e-86a434a9a5d9"));
     assert!(text.contains("pattern 1:9"));
@@ -227,7 +234,11 @@ fn fragmented_output_has_the_same_packets_as_the_input() {
                     .arg(&joined)
                     .output()
                     .unwrap();
-                assert!(probe.status.success(), "ffprobe rejects {}", t.path().display());
+                assert!(
+                    probe.status.success(),
+                    "ffprobe rejects {}",
+                    t.path().display()
+                );
                 let probe = String::from_utf8_lossy(&probe.stdout);
                 let is_video = probe.contains("codec_type=video");
                 let map = if is_video { "0:v" } else { "0:a" };
@@ -249,7 +260,11 @@ fn segments_start_with_key_frames_and_are_aligned_across_tracks() {
     let tmp = mdrm_testkit::temp_dir();
     let input = mdrm_testkit::peers_dir().join("source_h264_aac_360p_10s.mp4");
     let out = tmp.path().join("out");
-    let (ok, _, err) = run(bin().arg("fragment").arg(&input).arg(&out).args(["--segment-duration", "4"]));
+    let (ok, _, err) = run(bin()
+        .arg("fragment")
+        .arg(&input)
+        .arg(&out)
+        .args(["--segment-duration", "4"]));
     assert!(ok, "{err}");
     let mut starts: Vec<Vec<f64>> = Vec::new();
     for track in ["track1", "track2"] {
@@ -261,14 +276,20 @@ fn segments_start_with_key_frames_and_are_aligned_across_tracks() {
             let reader = bmff_reader(data);
             let t = &reader.tracks()[0];
             let first = reader.samples(t.id).unwrap().next().unwrap().unwrap();
-            assert!(first.is_sync, "{track} segment {n} starts with a non-sync sample");
+            assert!(
+                first.is_sync,
+                "{track} segment {n} starts with a non-sync sample"
+            );
             times.push(first.dts as f64 / t.timescale as f64);
         }
         starts.push(times);
     }
     assert_eq!(starts[0], vec![0.0, 4.0, 8.0]);
     for (v, a) in starts[0].iter().zip(&starts[1]) {
-        assert!((v - a).abs() < 0.03, "audio segment starts {a} s, video {v} s");
+        assert!(
+            (v - a).abs() < 0.03,
+            "audio segment starts {a} s, video {v} s"
+        );
     }
 }
 

@@ -110,7 +110,8 @@ fn write_large_mp4(path: &Path) {
     f.write_all(&ftyp).unwrap();
     f.write_all(&(mdat_size as u32).to_be_bytes()).unwrap();
     f.write_all(b"mdat").unwrap();
-    f.seek(SeekFrom::Start(ftyp.len() as u64 + mdat_size)).unwrap();
+    f.seek(SeekFrom::Start(ftyp.len() as u64 + mdat_size))
+        .unwrap();
     f.write_all(&moov_bytes).unwrap();
 }
 

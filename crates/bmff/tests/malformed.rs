@@ -114,8 +114,18 @@ fn a_file_without_moov_is_a_clear_error() {
 fn constant_sample_size_with_an_absurd_count_is_rejected() {
     let stsz = full(b"stsz", 0, 0, &[0, 0, 0x10, 0, 0xff, 0xff, 0xff, 0xff]);
     let stco = full(b"stco", 0, 0, &[0, 0, 0, 1, 0, 0, 0, 0]);
-    let stsc = full(b"stsc", 0, 0, &[0, 0, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1]);
-    let stts = full(b"stts", 0, 0, &[0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1]);
+    let stsc = full(
+        b"stsc",
+        0,
+        0,
+        &[0, 0, 0, 1, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1],
+    );
+    let stts = full(
+        b"stts",
+        0,
+        0,
+        &[0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1],
+    );
     let stsd = full(b"stsd", 0, 0, &[0, 0, 0, 0]);
     let stbl = bx(b"stbl", &cat(&[stsd, stts, stsc, stsz, stco]));
     let hdlr = full(b"hdlr", 0, 0, b"\0\0\0\0vide\0\0\0\0\0\0\0\0\0\0\0\0v\0");

@@ -78,7 +78,11 @@ fn leaf() -> impl Strategy<Value = AnyBox> {
                         .collect(),
                 })
             }),
-        (any::<[u8; 16]>(), proptest::collection::vec(any::<[u8; 16]>(), 0..4), bytes(64))
+        (
+            any::<[u8; 16]>(),
+            proptest::collection::vec(any::<[u8; 16]>(), 0..4),
+            bytes(64)
+        )
             .prop_map(|(s, k, d)| AnyBox::from(Pssh {
                 version: !k.is_empty() as u8,
                 system_id: s,

@@ -95,10 +95,7 @@ mod tests {
         let s = video(250, 50, 512);
         let ts = 12800;
         assert_eq!(plan_cuts(&s, 6 * ts), vec![6 * ts]);
-        assert_eq!(
-            plan_cuts(&s, 2 * ts),
-            [2, 4, 6, 8].map(|x| x * ts).to_vec()
-        );
+        assert_eq!(plan_cuts(&s, 2 * ts), [2, 4, 6, 8].map(|x| x * ts).to_vec());
         let r = split_at(&s, &plan_cuts(&s, 4 * ts));
         assert_eq!(r, vec![0..100, 100..200, 200..250]);
     }
