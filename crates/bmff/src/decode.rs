@@ -212,7 +212,8 @@ impl Codec for Decoder<'_> {
         mut f: impl FnMut(&mut Self, &mut T) -> Result<()>,
     ) -> Result<()> {
         let need = n.checked_mul(min_item);
-        if need.is_none_or(|need| need > self.data.len() - self.pos) {
+        let too_many_empty = min_item == 0 && n > limits::MAX_EMPTY_ITEMS;
+        if too_many_empty || need.is_none_or(|need| need > self.data.len() - self.pos) {
             return Err(Error::Limit {
                 kind: self.kind,
                 offset: self.offset(),

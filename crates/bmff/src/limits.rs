@@ -18,3 +18,7 @@ pub const MAX_SAMPLE_SIZE: u32 = 128 * 1024 * 1024;
 
 /// Most tracks accepted in one file.
 pub const MAX_TRACKS: usize = 1024;
+
+/// Most items accepted in a list whose items occupy no bytes (e.g. a `trun` whose samples all
+/// take the defaults): the count alone cannot be checked against the box size.
+pub const MAX_EMPTY_ITEMS: usize = 1 << 20;

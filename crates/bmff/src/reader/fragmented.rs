@@ -65,7 +65,12 @@ impl FragmentIndex {
     }
 
     /// Builds the sample table of `track` from every `moof`.
-    pub(crate) fn track(&self, track: &Track, trex: &Trex) -> Result<TrackFragments> {
+    pub(crate) fn track(
+        &self,
+        track: &Track,
+        trex: &Trex,
+        file_size: u64,
+    ) -> Result<TrackFragments> {
         let iv_size = track
             .encryption()
             .map(|e| e.tenc.default_per_sample_iv_size);
@@ -123,7 +128,25 @@ impl FragmentIndex {
                             _ => e.flags.unwrap_or(def_flags),
                         };
                         let cto = e.composition_time_offset.unwrap_or(0);
+                        if data.saturating_add(size as u64) > file_size {
+                            return Err(Error::Truncated {
+                                kind: FourCC::new(b"mdat"),
+                                offset: data,
+                                needed: size as u64,
+                                available: file_size.saturating_sub(data),
+                            });
+                        }
                         if mine {
+                            // Every sample but empty ones occupies a byte of the file.
+                            if out.samples.len() as u64
+                                >= file_size + limits::MAX_EMPTY_ITEMS as u64
+                            {
+                                return Err(Error::Limit {
+                                    kind: FourCC::new(b"trun"),
+                                    offset: *moof_offset,
+                                    what: "number of samples",
+                                });
+                            }
                             out.samples.push(FragSample {
                                 offset: data,
                                 dts,

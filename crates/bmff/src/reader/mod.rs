@@ -157,7 +157,7 @@ impl<R: Read + Seek> Mp4Reader<R> {
                     .and_then(|m| m.all::<crate::Trex>().find(|t| t.track_id == track.id))
                     .cloned()
                     .unwrap_or_default();
-                SampleTable::Fragmented(index.track(&track, &trex)?)
+                SampleTable::Fragmented(index.track(&track, &trex, file_size)?)
             } else {
                 SampleTable::Progressive(ProgressiveTable::from_trak(
                     trak, &track, &mut src, file_size,

@@ -148,6 +148,15 @@ impl ProgressiveTable {
                 format!("chunks hold {capacity} samples but the track has {count}"),
             ));
         }
+        if let Sizes::Constant { size: 0, count } = self.sizes
+            && count > limits::MAX_EMPTY_ITEMS as u64
+        {
+            return Err(Error::Limit {
+                kind: FourCC::new(b"stsz"),
+                offset: 0,
+                what: "number of empty samples",
+            });
+        }
         if let Sizes::Constant { size, count } = self.sizes
             && (size as u64).saturating_mul(count) > file_size
         {
