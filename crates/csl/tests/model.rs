@@ -22,10 +22,22 @@ use common::redis_server::RedisServer;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Admit { user: u8, session: u8, max: u32, lease_ms: u64 },
-    Release { user: u8, session: u8 },
-    Advance { micros: u64 },
-    Live { user: u8 },
+    Admit {
+        user: u8,
+        session: u8,
+        max: u32,
+        lease_ms: u64,
+    },
+    Release {
+        user: u8,
+        session: u8,
+    },
+    Advance {
+        micros: u64,
+    },
+    Live {
+        user: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -62,9 +74,19 @@ async fn run_against_model<S: Store>(
     for (i, op) in ops.iter().enumerate() {
         let now = clock.now().as_micros();
         match *op {
-            Op::Admit { user, session, max, lease_ms } => {
+            Op::Admit {
+                user,
+                session,
+                max,
+                lease_ms,
+            } => {
                 let got = store
-                    .admit(&key(user), &sid(session), NonZeroU32::new(max).unwrap(), Duration::from_millis(lease_ms))
+                    .admit(
+                        &key(user),
+                        &sid(session),
+                        NonZeroU32::new(max).unwrap(),
+                        Duration::from_millis(lease_ms),
+                    )
                     .await
                     .map_err(|e| TestCaseError::fail(format!("op {i}: {e}")))?;
                 let want = model.admit(now, user, &sid(session), max, lease_ms * 1000);
@@ -75,7 +97,13 @@ async fn run_against_model<S: Store>(
                     .release(&key(user), &sid(session))
                     .await
                     .map_err(|e| TestCaseError::fail(format!("op {i}: {e}")))?;
-                prop_assert_eq!(got, model.release(now, user, &sid(session)), "op {} {:?}", i, op);
+                prop_assert_eq!(
+                    got,
+                    model.release(now, user, &sid(session)),
+                    "op {} {:?}",
+                    i,
+                    op
+                );
             }
             Op::Advance { micros } => clock.advance(Duration::from_micros(micros)),
             Op::Live { user } => {

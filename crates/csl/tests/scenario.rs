@@ -91,7 +91,10 @@ async fn memory_store_scenario() {
             other => panic!("{other:?}"),
         }
     };
-    assert!(admitted_at >= last1, "device 3 got in before device 1's lease ended");
+    assert!(
+        admitted_at >= last1,
+        "device 3 got in before device 1's lease ended"
+    );
     assert!(admitted_at.since(last1) < step + Duration::from_micros(1));
     let s = sweep([&d.log], 2);
     assert_eq!(s.max_live, 2);

@@ -37,9 +37,8 @@ impl ClientLog {
             match lives.last_mut() {
                 Some(last) if last.1 > now => last.1 = last.1.max(exp),
                 _ => {
-                    self.anomalies.push(format!(
-                        "session {s}: renewed at {now} but it was not live"
-                    ));
+                    self.anomalies
+                        .push(format!("session {s}: renewed at {now} but it was not live"));
                     lives.push((now, exp));
                 }
             }
@@ -53,8 +52,10 @@ impl ClientLog {
             lives.push((now, exp));
         }
         if a.live > a.max && !a.renewed {
-            self.anomalies
-                .push(format!("session {s}: new admission with live {} > max {}", a.live, a.max));
+            self.anomalies.push(format!(
+                "session {s}: new admission with live {} > max {}",
+                a.live, a.max
+            ));
         }
     }
 

@@ -79,7 +79,10 @@ impl RedisServer {
 
     /// Shifts the server's wall clock (libfaketime syntax, e.g. `-10m`, `+0`).
     pub(crate) fn shift_clock(&self, offset: &str) {
-        let ft = self.faketime.as_ref().expect("server started with faketime");
+        let ft = self
+            .faketime
+            .as_ref()
+            .expect("server started with faketime");
         let tmp = ft.file.with_extension("tmp");
         std::fs::write(&tmp, format!("{offset}\n")).expect("write faketime offset");
         std::fs::rename(&tmp, &ft.file).expect("replace faketime file");
@@ -144,7 +147,8 @@ impl RedisServer {
                 s.set_read_timeout(Some(Duration::from_secs(2))).ok();
                 let mut buf = [0u8; 16];
                 if s.write_all(b"PING\r\n").is_ok()
-                    && s.read(&mut buf).is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
+                    && s.read(&mut buf)
+                        .is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
                 {
                     return;
                 }
