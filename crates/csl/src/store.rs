@@ -55,7 +55,7 @@ pub enum AnyStore {
     /// The embedded default.
     Memory(MemoryStore),
     /// Shared by several replicas.
-    Redis(RedisStore),
+    Redis(Box<RedisStore>),
 }
 
 /// A parsed `--csl-store` value.
@@ -101,7 +101,7 @@ impl AnyStore {
     pub fn open(spec: &StoreSpec, redis: RedisConfig) -> Result<Self, CslError> {
         match spec {
             StoreSpec::Memory => Ok(Self::Memory(MemoryStore::new())),
-            StoreSpec::Redis(url) => Ok(Self::Redis(RedisStore::open(url, redis)?)),
+            StoreSpec::Redis(url) => Ok(Self::Redis(Box::new(RedisStore::open(url, redis)?))),
         }
     }
 }

@@ -63,11 +63,11 @@ async fn clients(store: Arc<RedisStore>, run_for: Duration) -> Vec<(ClientLog, V
             tokio::spawn(async move {
                 let mut log = ClientLog::default();
                 let mut times = Vec::new();
-                let mut n = 0;
+                let mut n = 0u64;
                 let mut current = id * 1_000_000;
                 while Instant::now() < until {
                     n += 1;
-                    if n % 25 == 0 {
+                    if n.is_multiple_of(25) {
                         let r = store.release(&key, &sid(current)).await.unwrap();
                         log.released(current, &r);
                         times.push(r.now);

@@ -54,7 +54,7 @@ async fn run_clients(
                 let main = id * 1_000_000;
                 while Instant::now() < until {
                     n += 1;
-                    let s = if n % 10 == 0 { main + n } else { main };
+                    let s = if n.is_multiple_of(10) { main + n } else { main };
                     let sid = SessionId::new(&format!("c{s}")).unwrap();
                     let req =
                         LicenseRequest::streaming("SITE", Some(&policy), Some("u"), Some(&sid));

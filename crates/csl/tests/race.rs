@@ -194,10 +194,11 @@ impl CheckThenAddStore {
             let mut l = self.leases.lock().unwrap();
             let now = self.clock.now().as_micros();
             l.retain(|(_, e)| *e > now);
-            l.iter()
-                .any(|(id, _)| id == s)
-                .then_some(0)
-                .unwrap_or(l.len())
+            if l.iter().any(|(id, _)| id == s) {
+                0
+            } else {
+                l.len()
+            }
         };
         std::thread::yield_now();
         let mut l = self.leases.lock().unwrap();
