@@ -43,5 +43,7 @@ echo "$OUT" | grep '^store='
 SHA=$(echo "$OUT" | sed -n 's/^admit_script_sha=//p')
 # The same script with the same argument shapes: lease and clock retention 600 s, max 3.
 echo "# redis-benchmark EVALSHA ceiling (64 clients, random users):"
+# (-q still prints progress lines ending in CR: keep only the final summary.)
 redis-benchmark -p "$PORT" -n "$N_REDIS" -c 64 -r 10000 -q \
-  EVALSHA "$SHA" 2 'mdrm:csl:{__rand_int__}:l' 'mdrm:csl:{__rand_int__}:t' session-0 3 600000000 600000000
+  EVALSHA "$SHA" 2 'mdrm:csl:{__rand_int__}:l' 'mdrm:csl:{__rand_int__}:t' session-0 3 600000000 600000000 |
+  tr '\r' '\n' | sed -n 's/^.*600000000: \([0-9.]* requests per second.*\)$/redis-benchmark EVALSHA: \1/p' | tail -1

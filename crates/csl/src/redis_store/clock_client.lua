@@ -9,3 +9,7 @@ end
 local function expire_at(key, _until_us, _now)
   redis.call('PEXPIRE', key, 86400000)
 end
+
+local function set_until(key, value, _until_us, _now)
+  redis.call('SET', key, value, 'PX', 86400000)
+end

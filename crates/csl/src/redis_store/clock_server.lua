@@ -9,3 +9,7 @@ end
 local function expire_at(key, until_us, _now)
   redis.call('PEXPIREAT', key, string.format('%d', math.floor(until_us / 1000) + 1))
 end
+
+local function set_until(key, value, until_us, _now)
+  redis.call('SET', key, value, 'PXAT', string.format('%d', math.floor(until_us / 1000) + 1))
+end

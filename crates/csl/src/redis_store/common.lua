@@ -1,7 +1,8 @@
 -- Shared by every csl script. KEYS[1] is the user's lease set (ZSET: member = session id,
 -- score = lease expiry in store microseconds); KEYS[2] is the user's clock: the latest store
 -- time any decision for this user has used. Both carry the same {hash tag}, so the script is
--- Redis-Cluster safe. clock_now() and expire_at() come from the clock prelude above.
+-- Redis-Cluster safe. clock_now(), expire_at() and set_until() come from the clock prelude
+-- above.
 
 -- Integers as text: Lua 5.1 would print 1.7e15 as "1.7e+15" and lose digits.
 local function int(x)
@@ -28,6 +29,5 @@ local function keep(now, retention)
     horizon = tonumber(last[2])
     expire_at(KEYS[1], horizon, now)
   end
-  redis.call('SET', KEYS[2], int(now))
-  expire_at(KEYS[2], horizon + retention, now)
+  set_until(KEYS[2], int(now), horizon + retention, now)
 end

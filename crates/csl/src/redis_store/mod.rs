@@ -446,17 +446,48 @@ mod tests {
     #[tokio::test]
     async fn key_names_share_one_hash_tag_and_hide_the_user() {
         let s = RedisStore::open("redis://127.0.0.1:1/", RedisConfig::default()).unwrap();
-        let (l, t) = s.key_names(&SubjectKey::new("ABCD", "evil}{user:*\n"));
-        assert_eq!(
-            l,
-            "mdrm:csl:{ba4c4f9e5d5b47ba2c8d9e3ee5ed0e8b}:l".replace(
-                "ba4c4f9e5d5b47ba2c8d9e3ee5ed0e8b",
-                &SubjectKey::new("ABCD", "evil}{user:*\n").to_hex()
-            )
-        );
+        let key = SubjectKey::new("ABCD", "evil}{user:*\n");
+        let (l, t) = s.key_names(&key);
+        assert_eq!(l, format!("mdrm:csl:{{{}}}:l", key.to_hex()));
+        assert_eq!(t, format!("mdrm:csl:{{{}}}:t", key.to_hex()));
         assert!(!l.contains("evil") && !t.contains("evil"));
         assert_eq!(l.matches('{').count(), 1);
         assert_eq!(&l[..l.len() - 2], &t[..t.len() - 2]);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_fails_fast_without_leaking_the_password() {
+        // Port 1 on loopback: connection refused at once.
+        let s = RedisStore::open(
+            "redis://:hunter2@127.0.0.1:1/",
+            RedisConfig {
+                deadline: Duration::from_millis(300),
+                ..RedisConfig::default()
+            },
+        )
+        .unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
+        let e = s.ping().await.unwrap_err();
+        assert!(e.is_store_failure(), "{e:?}");
+        assert!(!e.to_string().contains("hunter2"));
+        let key = SubjectKey::new("S", "u");
+        let sid = SessionId::new("s").unwrap();
+        let e = s
+            .admit(&key, &sid, NonZeroU32::MIN, Duration::from_secs(1))
+            .await
+            .unwrap_err();
+        assert!(e.is_store_failure(), "{e:?}");
+        assert!(!format!("{e:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn password_is_scrubbed_from_error_texts() {
+        let e = RedisError::from((
+            redis::ErrorKind::Io,
+            "failed",
+            "auth hunter2 refused".to_owned(),
+        ));
+        let c = scrub(e, Some("hunter2"), Duration::from_millis(1));
+        assert!(!c.to_string().contains("hunter2"), "{c}");
     }
 }
