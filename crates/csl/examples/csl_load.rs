@@ -9,7 +9,9 @@
 //! - redis: `--workers` concurrent tokio tasks (default 64) on one multiplexed connection, so
 //!   their requests are pipelined; the runtime has 2 worker threads.
 //!
-//! Prints one `key=value` line per run, and for Redis the admit script's SHA-1.
+//! Prints one `key=value` line per run (wall-clock rate, latency percentiles, and the CPU time
+//! the client used, which tells how much of the machine it actually got), and for Redis the
+//! admit script's SHA-1.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -82,6 +84,18 @@ fn main() {
     }
 }
 
+/// CPU seconds (user + system) this process has used so far, from `/proc/self/stat`
+/// (Linux; in USER_HZ = 100 ticks per second). `None` elsewhere.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, i.e. 11 and 12 after the name.
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
 /// The next (user, session) of a worker: a stride walk, so users and sessions mix.
 fn pick(subjects: &[(SubjectKey, Vec<SessionId>)], i: usize) -> (&SubjectKey, &SessionId) {
     let (k, s) = &subjects[i % subjects.len()];
@@ -96,6 +110,7 @@ fn run_memory(
     let workers = args.workers.unwrap_or(2) as u64;
     let store = Arc::new(MemoryStore::new());
     let per = args.decisions.div_ceil(workers);
+    let cpu = cpu_seconds();
     let start = Instant::now();
     let handles: Vec<_> = (0..workers)
         .map(|w| {
@@ -119,7 +134,8 @@ fn run_memory(
     for h in handles {
         lat.extend(h.join().map_err(|_| "a worker panicked")?);
     }
-    report("memory", workers, args, start.elapsed(), lat, 0);
+    let cpu = cpu.zip(cpu_seconds()).map(|(a, b)| b - a);
+    report("memory", workers, args, start.elapsed(), cpu, lat, 0);
     Ok(())
 }
 
@@ -153,6 +169,7 @@ fn run_redis(
             .await
             .map_err(|e| e.to_string())?;
         let per = args.decisions.div_ceil(workers);
+        let cpu = cpu_seconds();
         let start = Instant::now();
         let tasks: Vec<_> = (0..workers)
             .map(|w| {
@@ -182,7 +199,9 @@ fn run_redis(
             lat.extend(l);
             errors += e;
         }
-        report("redis", workers, args, start.elapsed(), lat, errors);
+        let elapsed = start.elapsed();
+        let cpu = cpu.zip(cpu_seconds()).map(|(a, b)| b - a);
+        report("redis", workers, args, elapsed, cpu, lat, errors);
         println!("admit_script_sha={}", store.admit_script_sha());
         Ok(())
     })
@@ -193,6 +212,7 @@ fn report(
     workers: u64,
     args: &Args,
     elapsed: Duration,
+    cpu: Option<f64>,
     mut lat: Vec<u64>,
     errors: u64,
 ) {
@@ -204,7 +224,7 @@ fn report(
     let n = lat.len() as f64;
     println!(
         "store={what} workers={workers} users={} decisions={} elapsed_s={:.3} decisions_per_s={:.0} \
-         p50_us={:.2} p99_us={:.2} p999_us={:.2} max_us={:.2} errors={errors}",
+         p50_us={:.2} p99_us={:.2} p999_us={:.2} max_us={:.2} client_cpu_s={} errors={errors}",
         args.users,
         lat.len(),
         elapsed.as_secs_f64(),
@@ -213,5 +233,6 @@ fn report(
         pct(0.99),
         pct(0.999),
         pct(1.0),
+        cpu.map_or("n/a".to_owned(), |c| format!("{c:.2}")),
     );
 }
