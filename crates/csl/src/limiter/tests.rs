@@ -360,3 +360,23 @@ async fn released_and_refused_sessions_are_not_known() {
             .is_store_failure()
     );
 }
+
+/// The service runs `check` inside axum handlers: its future must be `Send` for every store.
+#[test]
+fn check_futures_are_send_for_every_store() {
+    fn assert_send<T: Send>(_: &T) {}
+    fn assert_sync<T: Send + Sync>() {}
+    assert_sync::<Limiter<crate::AnyStore>>();
+    assert_sync::<Limiter<crate::RedisStore>>();
+    let limiter = Limiter::new(MemoryStore::new(), FailMode::default());
+    let p = policy(1, 60);
+    let s = sid("a");
+    let req = LicenseRequest::streaming("SITE", Some(&p), Some("u"), Some(&s));
+    assert_send(&limiter.check(&req));
+    assert_send(&limiter.release("SITE", "u", &s));
+    assert_send(&limiter.status("SITE", "u"));
+    fn any_store_check_is_send(l: &Limiter<crate::AnyStore>, req: &LicenseRequest<'_>) {
+        assert_send(&l.check(req));
+    }
+    let _ = any_store_check_is_send;
+}
