@@ -104,6 +104,15 @@ impl AnyStore {
             StoreSpec::Redis(url) => Ok(Self::Redis(Box::new(RedisStore::open(url, redis)?))),
         }
     }
+
+    /// Drops idle users of a memory store ([`MemoryStore::sweep`]); nothing to do for Redis,
+    /// whose keys expire on their own. A service calls this from a periodic task (every few
+    /// seconds) so memory follows the live leases even when traffic stops.
+    pub fn sweep(&self) {
+        if let Self::Memory(m) = self {
+            m.sweep();
+        }
+    }
 }
 
 impl Store for AnyStore {
@@ -151,5 +160,20 @@ mod tests {
         assert!(!format!("{r:?}").contains("secret"));
         let e = "postgres://x".parse::<StoreSpec>().unwrap_err();
         assert_eq!(e.code(), "CSL_STORE_SPEC_INVALID");
+    }
+
+    #[test]
+    fn any_memory_store_decides_and_sweeps() {
+        let store = AnyStore::open(&StoreSpec::Memory, RedisConfig::default()).unwrap();
+        assert!(store.is_infallible());
+        let AnyStore::Memory(m) = &store else {
+            panic!("memory spec opened {store:?}")
+        };
+        let key = SubjectKey::new("S", "u");
+        let sid = SessionId::new("s").unwrap();
+        m.admit_sync(&key, &sid, NonZeroU32::MIN, Duration::from_micros(1));
+        std::thread::sleep(Duration::from_millis(2));
+        store.sweep();
+        assert_eq!(m.user_count(), 0);
     }
 }
