@@ -40,7 +40,9 @@ async fn run_clients(
     run_for: Duration,
     epoch: Arc<Mutex<Option<Instant>>>,
 ) -> (Vec<Call>, Vec<ClientLog>) {
-    let policy = Policy::new(MAX, Duration::from_millis(300)).unwrap();
+    // Leases of 1 s: long against the 40 ms renewals, so a client starved by a loaded machine
+    // does not lose its session between two calls.
+    let policy = Policy::new(MAX, Duration::from_secs(1)).unwrap();
     let until = Instant::now() + run_for;
     let tasks: Vec<_> = (0..CLIENTS)
         .map(|id| {
