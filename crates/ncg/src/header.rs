@@ -592,7 +592,8 @@ mod tests {
     #[test]
     fn writer_side_validation() {
         let base = sample();
-        let cases: Vec<(fn(&mut Header), &str)> = vec![
+        type Mutation = fn(&mut Header);
+        let cases: Vec<(Mutation, &str)> = vec![
             (|h| h.content_id.clear(), "content id"),
             (|h| h.content_id = "c".repeat(201), "content id"),
             (|h| h.content_id = "a\nb".into(), "content id"),
