@@ -37,6 +37,7 @@ pub mod format;
 mod header;
 mod kdf;
 mod key;
+mod pipeline;
 mod reader;
 mod writer;
 

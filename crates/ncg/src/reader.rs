@@ -9,7 +9,8 @@ use crate::format::{FILE_ID_OFFSET, HEADER_MAC_LEN, KCV_LEN, KCV_OFFSET, TAG_LEN
 use crate::header::{Header, header_len_of, parse_header, read_full, read_prefix, read_rest};
 use crate::kdf::DerivedKeys;
 use crate::key::NcgKey;
-use crate::writer::Options;
+use crate::pipeline;
+use crate::writer::{Options, read_up_to};
 
 /// Opens an NCG file for reading with its key.
 ///
@@ -120,19 +121,16 @@ impl<R: Read + Seek> Reader<R> {
         self.inner
     }
 
+    fn layout(&self) -> Layout {
+        Layout {
+            header_len: self.header_len,
+            block_size: self.header.block_size,
+            original_size: self.header.original_size,
+        }
+    }
+
     fn block_size(&self) -> u64 {
         u64::from(self.header.block_size)
-    }
-
-    /// Content bytes in block `index`.
-    fn block_data_len(&self, index: u64) -> usize {
-        let start = index * self.block_size();
-        (self.header.original_size - start).min(self.block_size()) as usize
-    }
-
-    /// Offset of block `index`'s record in the file.
-    fn record_offset(&self, index: u64) -> u64 {
-        self.header_len + index * (self.block_size() + TAG_LEN as u64)
     }
 
     fn seek_inner(&mut self, offset: u64) -> Result<()> {
@@ -148,21 +146,12 @@ impl<R: Read + Seek> Reader<R> {
 
     /// Reads `len` bytes of records starting at block `first` into `buf`.
     fn read_records(&mut self, first: u64, buf: &mut Vec<u8>, len: usize) -> Result<()> {
-        let offset = self.record_offset(first);
+        let offset = self.layout().record_offset(first);
         self.seek_inner(offset)?;
         buf.resize(len, 0);
         let result = read_full(&mut self.inner, buf, offset);
         self.inner_pos = result.is_ok().then_some(offset + len as u64);
         result
-    }
-
-    fn integrity_error(&self, index: u64) -> Error {
-        let file_offset = self.record_offset(index);
-        Error::BlockIntegrity {
-            index,
-            file_offset,
-            file_end: file_offset + (self.block_data_len(index) + TAG_LEN) as u64,
-        }
     }
 
     /// Verifies and decrypts block `index` into the cache; returns its plaintext.
@@ -176,7 +165,7 @@ impl<R: Read + Seek> Reader<R> {
                 ),
             });
         }
-        let data_len = self.block_data_len(index);
+        let data_len = self.layout().block_data_len(index);
         if self.cached != Some(index) {
             self.cached = None;
             let mut record = std::mem::take(&mut self.record);
@@ -185,7 +174,7 @@ impl<R: Read + Seek> Reader<R> {
             read?;
             let (data, tag) = self.record.split_at_mut(data_len);
             if !self.crypto.open(index, data, tag) {
-                return Err(self.integrity_error(index));
+                return Err(self.layout().integrity_error(index));
             }
             self.cached = Some(index);
         }
@@ -212,86 +201,153 @@ impl<R: Read + Seek> Reader<R> {
     /// up to `options.threads` threads; calls `progress` with the content bytes done after each
     /// batch. Returns the number of bytes written. On an integrity failure nothing of the
     /// failing batch is written (earlier batches are), so write into a temporary file.
-    pub fn decrypt_to<W: Write>(
+    pub fn decrypt_to<W: Write + Send>(
         &mut self,
         out: &mut W,
         options: Options,
         progress: &mut dyn FnMut(u64),
-    ) -> Result<u64> {
-        self.for_each_batch(options, &mut |content, done| {
-            out.write_all(content).map_err(Error::Write)?;
-            progress(done);
-            Ok(())
-        })
+    ) -> Result<u64>
+    where
+        R: Send,
+    {
+        self.for_each_batch(options, progress, |content| {
+            out.write_all(content).map_err(Error::Write)
+        })?;
+        out.flush().map_err(Error::Write)?;
+        Ok(self.header.original_size)
     }
 
     /// Verifies every block (tags only matter here; the plaintext is discarded).
-    pub fn verify(&mut self, options: Options) -> Result<()> {
-        self.for_each_batch(options, &mut |_, _| Ok(())).map(|_| ())
+    pub fn verify(&mut self, options: Options) -> Result<()>
+    where
+        R: Send,
+    {
+        self.for_each_batch(options, &mut |_| {}, |_| Ok(()))
     }
 
     /// Decrypts the whole content and compares it with `original` (a read-back check): fails
     /// with [`Error::ContentMismatch`] at the first difference, including a length difference.
-    pub fn compare_with<O: Read>(
+    pub fn compare_with<O: Read + Send>(
         &mut self,
         original: &mut O,
         options: Options,
         progress: &mut dyn FnMut(u64),
-    ) -> Result<()> {
+    ) -> Result<()>
+    where
+        R: Send,
+    {
         let mut expected = Vec::new();
         let mut offset = 0u64;
-        self.for_each_batch(options, &mut |content, done| {
+        self.for_each_batch(options, progress, |content| {
             expected.resize(content.len(), 0);
-            read_full(original, &mut expected, offset).map_err(|e| match e {
-                Error::Truncated { actual, .. } => Error::ContentMismatch { offset: actual },
-                other => other,
-            })?;
-            if let Some(i) = content.iter().zip(&expected).position(|(a, b)| a != b) {
+            let got = read_up_to(original, &mut expected)?;
+            let differs = content[..got]
+                .iter()
+                .zip(&expected[..got])
+                .position(|(a, b)| a != b)
+                .or((got < content.len()).then_some(got));
+            if let Some(i) = differs {
                 return Err(Error::ContentMismatch {
                     offset: offset + i as u64,
                 });
             }
-            offset = done;
-            progress(done);
+            offset += content.len() as u64;
             Ok(())
         })?;
         let mut probe = [0u8; 1];
-        match original.read(&mut probe) {
-            Ok(0) => Ok(()),
-            Ok(_) => Err(Error::ContentMismatch { offset }),
-            Err(e) => Err(Error::Read(e)),
+        if read_up_to(original, &mut probe)? != 0 {
+            return Err(Error::ContentMismatch { offset });
         }
+        Ok(())
     }
 
-    /// Reads, verifies and decrypts the body batch by batch from block 0, handing each batch's
-    /// contiguous plaintext and the running content total to `sink`.
-    fn for_each_batch(
+    /// Reads, verifies and decrypts the body batch by batch from block 0 in a pipeline (read,
+    /// verify + decrypt, consume overlap), handing each batch's contiguous plaintext to `sink`.
+    fn for_each_batch<K>(
         &mut self,
         options: Options,
-        sink: &mut dyn FnMut(&[u8], u64) -> Result<()>,
-    ) -> Result<u64> {
+        progress: &mut dyn FnMut(u64),
+        mut sink: K,
+    ) -> Result<()>
+    where
+        R: Send,
+        K: FnMut(&[u8]) -> Result<()> + Send,
+    {
+        let layout = self.layout();
         let block_size = self.header.block_size as usize;
         let blocks = self.header.block_count();
         let batch_blocks = options.batch_blocks(self.header.block_size) as u64;
         let threads = options.threads.max(1);
-        let mut buf = Vec::new();
+        let buffers = options.buffers(self.header.block_size);
+        self.cached = None;
+        self.inner_pos = None;
+        let inner = &mut self.inner;
+        let crypto = &self.crypto;
         let mut first = 0u64;
-        let mut done = 0u64;
-        while first < blocks {
+        let mut positioned = false;
+        let source = |buf: &mut Vec<u8>| -> Result<Option<(u64, u64)>> {
+            if first == blocks {
+                return Ok(None);
+            }
             let count = batch_blocks.min(blocks - first);
             let last = first + count - 1;
-            let content = (count - 1) as usize * block_size + self.block_data_len(last);
-            let records_len = content + count as usize * TAG_LEN;
-            self.read_records(first, &mut buf, records_len)?;
-            if let Err(index) = open_records(&self.crypto, &mut buf, block_size, first, threads) {
-                return Err(self.integrity_error(index));
+            let content = (count - 1) * layout.block_size() + layout.block_data_len(last) as u64;
+            let offset = layout.record_offset(first);
+            if !positioned {
+                inner.seek(SeekFrom::Start(offset)).map_err(Error::Read)?;
+                positioned = true;
             }
-            compact(&mut buf, block_size);
-            done += content as u64;
-            sink(&buf, done)?;
+            buf.resize(content as usize + count as usize * TAG_LEN, 0);
+            read_full(inner, buf, offset)?;
+            let batch_first = first;
             first += count;
+            Ok(Some((
+                batch_first,
+                layout.block_size() * batch_first + content,
+            )))
+        };
+        let process = |buf: &mut Vec<u8>, &(first, done): &(u64, u64)| {
+            open_records(crypto, buf, block_size, first, threads)
+                .map_err(|index| layout.integrity_error(index))?;
+            compact(buf, block_size);
+            progress(done);
+            Ok(())
+        };
+        pipeline::run(buffers, source, process, |buf, _| sink(buf))
+    }
+}
+
+/// Where blocks lie in an NCG file.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    header_len: u64,
+    block_size: u32,
+    original_size: u64,
+}
+
+impl Layout {
+    fn block_size(&self) -> u64 {
+        u64::from(self.block_size)
+    }
+
+    /// Content bytes in block `index`.
+    fn block_data_len(&self, index: u64) -> usize {
+        let start = index * self.block_size();
+        (self.original_size - start).min(self.block_size()) as usize
+    }
+
+    /// Offset of block `index`'s record in the file.
+    fn record_offset(&self, index: u64) -> u64 {
+        self.header_len + index * (self.block_size() + TAG_LEN as u64)
+    }
+
+    fn integrity_error(&self, index: u64) -> Error {
+        let file_offset = self.record_offset(index);
+        Error::BlockIntegrity {
+            index,
+            file_offset,
+            file_end: file_offset + (self.block_data_len(index) + TAG_LEN) as u64,
         }
-        Ok(done)
     }
 }
 

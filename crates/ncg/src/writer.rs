@@ -8,6 +8,7 @@ use crate::format::{HEADER_MAC_LEN, TAG_LEN};
 use crate::header::Header;
 use crate::kdf::DerivedKeys;
 use crate::key::NcgKey;
+use crate::pipeline;
 
 /// Tuning of the writer and of [`crate::Reader::decrypt_to`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,13 +35,24 @@ impl Options {
     pub(crate) fn batch_blocks(&self, block_size: u32) -> usize {
         (self.batch_bytes / block_size as usize).max(1)
     }
+
+    /// Batch buffers in the pipeline: three (read, compute, write at once), two when a batch
+    /// is 16 MiB or more, to keep memory bounded.
+    pub(crate) fn buffers(&self, block_size: u32) -> usize {
+        if self.batch_blocks(block_size) * block_size as usize >= 16 << 20 {
+            2
+        } else {
+            3
+        }
+    }
 }
 
-/// Writes an NCG file to any [`Write`]: the header at once, then the body as content arrives.
+/// Writes an NCG file to any [`Write`]: the header at once, then the body as content arrives
+/// (for producers that push data; [`encrypt`] is faster when the content can be read).
 ///
-/// Give it exactly `header.original_size` bytes through [`Write`] or
-/// [`Writer::encrypt_from`], then call [`Writer::finish`]. Memory use is bounded by one batch
-/// ([`Options::batch_bytes`]) whatever the file size.
+/// Give it exactly `header.original_size` bytes through [`Write`] or [`Writer::write_content`],
+/// then call [`Writer::finish`]. Memory use is bounded by one batch ([`Options::batch_bytes`])
+/// whatever the file size.
 pub struct Writer<W: Write> {
     out: W,
     crypto: BlockCrypto,
@@ -164,44 +176,6 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
-    /// Reads the rest of the content from `input` straight into the batch buffer (no extra
-    /// copy), calling `progress` with the total content bytes done after each batch. Fails with
-    /// [`Error::SizeMismatch`] when `input` ends early or holds more than declared.
-    pub fn encrypt_from<R: Read>(
-        &mut self,
-        input: &mut R,
-        progress: &mut dyn FnMut(u64),
-    ) -> Result<()> {
-        while self.accepted < self.declared {
-            let want = self.room();
-            let slot = self.block_slot(want);
-            let n = read_some(input, slot)?;
-            if n == 0 {
-                return Err(Error::SizeMismatch {
-                    declared: self.declared,
-                    actual: self.accepted,
-                });
-            }
-            let unused = slot.len() - n;
-            // Give back the slot bytes the read did not fill (the tag space stays last; its
-            // contents do not matter until the block is sealed).
-            self.batch.truncate(self.batch.len() - unused);
-            self.accept(n);
-            if self.batch_fill == self.batch_capacity() {
-                self.flush_batch()?;
-                progress(self.accepted);
-            }
-        }
-        let mut probe = [0u8; 1];
-        if read_some(input, &mut probe)? != 0 {
-            return Err(Error::SizeMismatch {
-                declared: self.declared,
-                actual: self.declared + 1,
-            });
-        }
-        Ok(())
-    }
-
     /// Writes the last batch, checks that exactly the declared size was given, flushes, and
     /// returns the output.
     pub fn finish(mut self) -> Result<W> {
@@ -214,17 +188,6 @@ impl<W: Write> Writer<W> {
         self.flush_batch()?;
         self.out.flush().map_err(Error::Write)?;
         Ok(self.out)
-    }
-}
-
-/// One `read` call that retries on `Interrupted`.
-fn read_some<R: Read>(input: &mut R, buf: &mut [u8]) -> Result<usize> {
-    loop {
-        match input.read(buf) {
-            Ok(n) => return Ok(n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::Read(e)),
-        }
     }
 }
 
@@ -243,17 +206,84 @@ impl<W: Write> Write for Writer<W> {
 
 /// Encrypts all of `input` (exactly `header.original_size` bytes) into `output` as an NCG
 /// file, calling `progress` with the content bytes done so far. Returns the output.
-pub fn encrypt<R: Read, W: Write>(
+///
+/// Reading, encryption (on `options.threads` threads) and writing overlap in a pipeline of a
+/// few batch buffers, so memory stays bounded whatever the size. Fails with
+/// [`Error::SizeMismatch`] when `input` ends early or holds more than declared.
+pub fn encrypt<R: Read + Send, W: Write + Send>(
     input: &mut R,
-    output: W,
+    mut output: W,
     header: &Header,
     key: &NcgKey,
     options: Options,
     progress: &mut dyn FnMut(u64),
 ) -> Result<W> {
-    let mut writer = Writer::new(output, header, key, options)?;
-    writer.encrypt_from(input, progress)?;
-    let out = writer.finish()?;
-    progress(header.original_size);
-    Ok(out)
+    header.validate()?;
+    let derived = DerivedKeys::derive(key, &header.file_id);
+    let bytes = header.encode(&derived);
+    let mut mac = [0u8; HEADER_MAC_LEN];
+    mac.copy_from_slice(&bytes[bytes.len() - HEADER_MAC_LEN..]);
+    output.write_all(&bytes).map_err(Error::Write)?;
+    let crypto = BlockCrypto::new(key, &derived, &mac, header.block_size);
+    let block_size = header.block_size as usize;
+    let batch_content = (options.batch_blocks(header.block_size) * block_size) as u64;
+    let declared = header.original_size;
+    let threads = options.threads.max(1);
+
+    let mut read = 0u64;
+    let mut next_index = 0u64;
+    let source = |buf: &mut Vec<u8>| -> Result<Option<(u64, u64)>> {
+        if read == declared {
+            let mut probe = [0u8; 1];
+            if read_up_to(input, &mut probe)? != 0 {
+                return Err(Error::SizeMismatch {
+                    declared,
+                    actual: declared + 1,
+                });
+            }
+            return Ok(None);
+        }
+        let content = batch_content.min(declared - read) as usize;
+        let blocks = content.div_ceil(block_size);
+        buf.resize(content + blocks * TAG_LEN, 0);
+        for (i, record) in buf.chunks_mut(block_size + TAG_LEN).enumerate() {
+            let data = &mut record[..(content - i * block_size).min(block_size)];
+            let got = read_up_to(input, data)?;
+            if got < data.len() {
+                return Err(Error::SizeMismatch {
+                    declared,
+                    actual: read + (i * block_size + got) as u64,
+                });
+            }
+        }
+        let first = next_index;
+        next_index += blocks as u64;
+        read += content as u64;
+        Ok(Some((first, read)))
+    };
+    let process = |buf: &mut Vec<u8>, &(first, done): &(u64, u64)| {
+        seal_records(&crypto, buf, block_size, first, threads);
+        progress(done);
+        Ok(())
+    };
+    let out = &mut output;
+    let sink = |buf: &[u8], _: &(u64, u64)| out.write_all(buf).map_err(Error::Write);
+    pipeline::run(options.buffers(header.block_size), source, process, sink)?;
+    output.flush().map_err(Error::Write)?;
+    progress(declared);
+    Ok(output)
+}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+pub(crate) fn read_up_to<R: Read + ?Sized>(input: &mut R, buf: &mut [u8]) -> Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::Read(e)),
+        }
+    }
+    Ok(filled)
 }
