@@ -115,3 +115,40 @@ fn body_starts_with_the_nist_keystream() {
         assert_eq!(file[header_len + i], content[i] ^ keystream[i]);
     }
 }
+
+/// The independent implementation (scripts/verify-ncg.py: Python hashlib/hmac for HKDF and the
+/// MACs, `openssl enc -aes-128-ctr` for the body) accepts the vector file and reports the same
+/// ciphertext hash.
+#[test]
+fn independent_verifier_accepts_the_vector() {
+    if mdrm_testkit::tool("python3", None).is_none()
+        || mdrm_testkit::tool("openssl", None).is_none()
+    {
+        return;
+    }
+    let dir = mdrm_testkit::temp_dir();
+    let file = dir.path().join("vector.ncg");
+    let original = dir.path().join("vector.bin");
+    std::fs::write(&file, vector_file(1)).unwrap();
+    std::fs::write(&original, vector_content()).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(mdrm_testkit::workspace_root().join("scripts/verify-ncg.py"))
+        .arg(&file)
+        .arg("--key")
+        .arg("K34VFiiu0qar9xWICc9PPPDx8vP09fb3+Pn6+/z9/v8=")
+        .arg("--original")
+        .arg(&original)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(BODY_CIPHERTEXT_SHA256), "{text}");
+    assert!(
+        text.contains("\"content_id\": \"ncg-test-vector-1\""),
+        "{text}"
+    );
+}

@@ -37,6 +37,12 @@ pub fn run(
     progress: &mut dyn Progress,
 ) -> Result<PathBuf, Error> {
     let input = single_input(settings)?;
+    if settings.multi_key {
+        log.step("--multi-key has no effect for NCG (one file, one key)");
+    }
+    if settings.segment_duration.is_some() {
+        log.step("--segment-duration has no effect for NCG (the file is not segmented)");
+    }
     if options.decrypt {
         decrypt(settings, options, input, log, progress)
     } else {
@@ -121,6 +127,7 @@ fn encrypt(
     ));
     log.detail(&format!("Crypto: {}", ncg::acceleration()));
     let out_path = encrypt_output_path(settings.output.as_deref(), input_path);
+    refuse_input_as_output(input_path, &out_path)?;
     let mut staged = StagedFile::create(&out_path, settings.overwrite)?;
     log.detail(&format!("Writing {}", staged.temp_path().display()));
     progress.start("encrypting", input.size);
@@ -162,7 +169,7 @@ fn encrypt(
 
 /// Encrypts `input` into `output` (the NCG body and header). Split out so tests can inject a
 /// failing writer.
-pub fn encrypt_to<R: Read, W: Write>(
+pub fn encrypt_to<R: Read + Send, W: Write + Send>(
     input: &mut R,
     output: W,
     header: &Header,
@@ -321,6 +328,7 @@ fn decrypt(
         header.block_size
     ));
     let out_path = decrypt_output_path(settings.output.as_deref(), input_path, &header);
+    refuse_input_as_output(input_path, &out_path)?;
     let mut staged = StagedFile::create(&out_path, settings.overwrite)?;
     progress.start("decrypting", header.original_size);
     let done = reader.decrypt_to(staged.file(), ncg_options(options), &mut |done| {
@@ -335,6 +343,25 @@ fn decrypt(
     let final_path = staged.commit()?;
     log.step(&format!("Output {}", final_path.display()));
     Ok(final_path)
+}
+
+/// Inputs are never modified: an output that would replace the input is refused.
+fn refuse_input_as_output(input: &Path, output: &Path) -> Result<(), Error> {
+    let same = match (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        return Err(Error::invalid(
+            "-o",
+            format!(
+                "{} is the input file; inputs are never replaced",
+                output.display()
+            ),
+            "packager::ncg_job::refuse_input_as_output",
+        ));
+    }
+    Ok(())
 }
 
 /// With `--decrypt`, ids given on the command line must match the file's.
@@ -532,6 +559,19 @@ mod tests {
             1103
         );
         assert!(!dir.path().join("o.ncg").exists());
+    }
+
+    #[test]
+    fn the_input_is_never_the_output() {
+        let dir = mdrm_testkit::temp_dir();
+        let input = dir.path().join("a.ncg");
+        std::fs::write(&input, b"data").unwrap();
+        let s = settings(&input, &input, |a| a.overwrite = true);
+        let mut log = PackagingLog::new(JobKind::Ncg);
+        let e = run(&s, &options(false), &mut log, &mut NoProgress).unwrap_err();
+        assert_eq!(e.code().value(), 1102);
+        assert!(e.info().starts_with("-o"));
+        assert_eq!(std::fs::read(&input).unwrap(), b"data");
     }
 
     #[test]
