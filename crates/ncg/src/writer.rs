@@ -16,7 +16,8 @@ pub struct Options {
     /// Worker threads for encryption and tags (1 = on the caller's thread only).
     pub threads: usize,
     /// Content bytes processed per batch (rounded to whole blocks; at least one block).
-    /// Memory use is about one batch plus its tags.
+    /// Memory use is about three batches ([`encrypt`] and the reader's whole-file functions
+    /// pipeline them), one for the push-style [`Writer`].
     pub batch_bytes: usize,
 }
 
@@ -73,17 +74,12 @@ pub struct Writer<W: Write> {
 impl<W: Write> Writer<W> {
     /// Validates `header`, derives the file's keys from `key`, and writes the header.
     pub fn new(mut out: W, header: &Header, key: &NcgKey, options: Options) -> Result<Self> {
-        header.validate()?;
-        let derived = DerivedKeys::derive(key, &header.file_id);
-        let bytes = header.encode(&derived);
-        let mut mac = [0u8; HEADER_MAC_LEN];
-        mac.copy_from_slice(&bytes[bytes.len() - HEADER_MAC_LEN..]);
-        out.write_all(&bytes).map_err(Error::Write)?;
+        let crypto = write_header(&mut out, header, key)?;
         let block_size = header.block_size as usize;
         let batch_blocks = options.batch_blocks(header.block_size);
         Ok(Writer {
             out,
-            crypto: BlockCrypto::new(key, &derived, &mac, header.block_size),
+            crypto,
             block_size,
             batch_blocks,
             threads: options.threads.max(1),
@@ -218,13 +214,7 @@ pub fn encrypt<R: Read + Send, W: Write + Send>(
     options: Options,
     progress: &mut dyn FnMut(u64),
 ) -> Result<W> {
-    header.validate()?;
-    let derived = DerivedKeys::derive(key, &header.file_id);
-    let bytes = header.encode(&derived);
-    let mut mac = [0u8; HEADER_MAC_LEN];
-    mac.copy_from_slice(&bytes[bytes.len() - HEADER_MAC_LEN..]);
-    output.write_all(&bytes).map_err(Error::Write)?;
-    let crypto = BlockCrypto::new(key, &derived, &mac, header.block_size);
+    let crypto = write_header(&mut output, header, key)?;
     let block_size = header.block_size as usize;
     let batch_content = (options.batch_blocks(header.block_size) * block_size) as u64;
     let declared = header.original_size;
@@ -272,6 +262,17 @@ pub fn encrypt<R: Read + Send, W: Write + Send>(
     output.flush().map_err(Error::Write)?;
     progress(declared);
     Ok(output)
+}
+
+/// Validates and writes the header; returns the block crypto of the file.
+fn write_header<W: Write>(out: &mut W, header: &Header, key: &NcgKey) -> Result<BlockCrypto> {
+    header.validate()?;
+    let derived = DerivedKeys::derive(key, &header.file_id);
+    let bytes = header.encode(&derived);
+    let mut mac = [0u8; HEADER_MAC_LEN];
+    mac.copy_from_slice(&bytes[bytes.len() - HEADER_MAC_LEN..]);
+    out.write_all(&bytes).map_err(Error::Write)?;
+    Ok(BlockCrypto::new(key, &derived, &mac, header.block_size))
 }
 
 /// Reads until `buf` is full or the input ends; returns the bytes read.
