@@ -18,6 +18,7 @@
 mod args;
 pub mod cli;
 pub mod config;
+pub mod dash;
 pub mod defaults;
 mod error;
 mod error_code;

@@ -1,0 +1,3 @@
+//! DASH packaging: manifest model and writer, and the DASH job.
+
+pub mod mpd;
