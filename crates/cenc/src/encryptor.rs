@@ -172,6 +172,26 @@ impl SampleEncryptor {
     ) -> Result<(), CencError> {
         let align = self.scheme.aligns_protected_ranges();
         self.codec.map(sample, align, &mut out.subsamples)?;
+        self.encrypt_mapped(sample, out)
+    }
+
+    /// Encrypts `sample` in place with the subsample map already in `out.subsamples` (empty:
+    /// the whole sample) instead of one derived from the codec, and sets `out.iv`. For
+    /// callers that keep an existing map, e.g. when re-encrypting a decrypted file. The
+    /// codec's parameter-set state is not updated.
+    pub fn encrypt_sample_with_subsamples(
+        &mut self,
+        sample: &mut [u8],
+        out: &mut SampleAuxInfo,
+    ) -> Result<(), CencError> {
+        self.encrypt_mapped(sample, out)
+    }
+
+    fn encrypt_mapped(
+        &mut self,
+        sample: &mut [u8],
+        out: &mut SampleAuxInfo,
+    ) -> Result<(), CencError> {
         check_coverage_if_mapped(&out.subsamples, sample.len())?;
         let (iv, block) = self.iv.current();
         out.iv = iv;
