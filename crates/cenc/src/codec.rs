@@ -1,5 +1,7 @@
 //! The codec of a track and how its samples are split into clear and protected ranges.
 
+use std::ops::Range;
+
 use crate::error::CencError;
 use crate::nal::{AvcParser, HevcParser, NalSubsampleMapper, VideoParser};
 use crate::subsample::Subsample;
@@ -116,17 +118,23 @@ impl TrackCodec {
         matches!(self.kind, Kind::Nal { .. })
     }
 
-    /// Fills `out` with the subsample map of `sample` (left empty for whole-sample codecs).
-    pub(crate) fn map(
+    /// Builds the subsample map of `sample` into `out` (left empty for whole-sample codecs),
+    /// handing each protected range to `on_protected` as soon as it is known.
+    pub(crate) fn map_streaming(
         &mut self,
-        sample: &[u8],
+        sample: &mut [u8],
         align_protected: bool,
         out: &mut Vec<Subsample>,
+        mut on_protected: impl FnMut(&mut [u8], Range<usize>),
     ) -> Result<(), CencError> {
         match &mut self.kind {
-            Kind::Nal { mapper, .. } => mapper.map(sample, align_protected, out),
+            Kind::Nal { mapper, .. } => {
+                mapper.map_streaming(sample, align_protected, out, on_protected)
+            }
             Kind::Audio(_) => {
                 out.clear();
+                let len = sample.len();
+                on_protected(sample, 0..len);
                 Ok(())
             }
         }

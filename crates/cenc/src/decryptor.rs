@@ -3,7 +3,7 @@
 use keys::{ContentKey, Iv};
 
 use crate::aux_info::SampleAuxInfo;
-use crate::crypto::{DecryptKey, EncryptKey, cbc_decrypt, ctr_apply};
+use crate::crypto::{DecryptKey, EncryptKey, RangeCipher};
 use crate::error::CencError;
 use crate::scheme::{Pattern, Scheme};
 use crate::subsample::{check_coverage, protected_ranges};
@@ -76,15 +76,13 @@ impl SampleDecryptor {
         let iv = aux.iv.or(self.constant_iv).ok_or(CencError::MissingIv)?;
         let block = iv.to_block();
         let ranges = protected_ranges(&aux.subsamples, sample.len());
-        match &self.key {
-            SchemeKey::Ctr(k) => {
-                ctr_apply(k, block, sample, ranges, self.pattern);
-            }
+        let mut cipher = match &self.key {
+            SchemeKey::Ctr(k) => RangeCipher::ctr(k, block, self.pattern),
             SchemeKey::Cbc(k) => {
-                let reset = self.scheme == Scheme::Cbcs;
-                cbc_decrypt(k, block, sample, ranges, self.pattern, reset);
+                RangeCipher::cbc_decrypt(k, block, self.pattern, self.scheme == Scheme::Cbcs)
             }
-        }
+        };
+        cipher.apply_all(sample, ranges);
         Ok(())
     }
 }
@@ -140,13 +138,10 @@ mod tests {
         let dec = SampleDecryptor::new(Scheme::Cbcs, &key(), Pattern::VIDEO_1_9, Some(iv)).unwrap();
         let mut encrypted = sample.clone();
         // Encrypt with the engine directly (the encryptor needs a NAL track for subsamples).
-        crate::crypto::cbc_encrypt(
-            &EncryptKey::new(&key()),
-            iv.to_block(),
+        let k = EncryptKey::new(&key());
+        RangeCipher::cbc_encrypt(&k, iv.to_block(), Pattern::VIDEO_1_9, true).apply_all(
             &mut encrypted,
             protected_ranges(&aux.subsamples, sample.len()),
-            Pattern::VIDEO_1_9,
-            true,
         );
         assert_eq!(&encrypted[5..185], &expected[..]);
         assert_eq!(&encrypted[188..], &expected[..]);

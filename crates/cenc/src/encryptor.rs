@@ -4,11 +4,12 @@ use keys::{ContentKey, Iv, KeyId};
 
 use crate::aux_info::{SampleAuxInfo, SencLayout};
 use crate::codec::TrackCodec;
-use crate::crypto::{EncryptKey, cbc_encrypt, ctr_apply};
+use crate::crypto::{DecryptKey, EncryptKey, RangeCipher};
 use crate::error::CencError;
 use crate::iv::{IvPolicy, IvSequence};
 use crate::scheme::{Pattern, Scheme};
 use crate::subsample::{check_coverage, protected_ranges};
+use std::ops::Range;
 
 /// Everything an encryptor needs for one track.
 #[derive(Clone, Debug)]
@@ -63,13 +64,19 @@ impl TrackEncryptionInfo {
 /// Encrypts the samples of one track in place, in decoding order, and produces each sample's
 /// `senc` record. Holds the track's parameter-set state, so feed it every sample.
 ///
-/// No allocation per sample: the subsample list of the caller's [`SampleAuxInfo`] is reused.
-/// On error the sample is left untouched (the map is built before any byte is encrypted).
+/// One pass per sample: each NAL unit is parsed and its protected range encrypted right away,
+/// while its bytes are in cache. No allocation per sample: the subsample list of the caller's
+/// [`SampleAuxInfo`] is reused. On error the sample is restored (the ranges already encrypted
+/// are decrypted again) and left as it was.
 #[derive(Clone)]
 pub struct SampleEncryptor {
     scheme: Scheme,
     kid: KeyId,
     key: EncryptKey,
+    /// CBC schemes: the inverse cipher, to restore a sample whose map failed half way.
+    undo_key: Option<DecryptKey>,
+    /// Ranges encrypted so far in the current sample (reused buffer).
+    done: Vec<Range<usize>>,
     pattern: Pattern,
     iv: IvSequence,
     constant_iv: Option<Iv>,
@@ -131,6 +138,8 @@ impl SampleEncryptor {
             scheme,
             kid,
             key: EncryptKey::new(&key),
+            undo_key: (!scheme.is_ctr()).then(|| DecryptKey::new(&key)),
+            done: Vec::new(),
             pattern,
             constant_iv: iv.constant_iv(),
             per_sample_iv_size: iv.per_sample_iv_size(),
@@ -162,6 +171,9 @@ impl SampleEncryptor {
     pub fn rotate_key(&mut self, kid: KeyId, key: &ContentKey) {
         self.kid = kid;
         self.key = EncryptKey::new(key);
+        if !self.scheme.is_ctr() {
+            self.undo_key = Some(DecryptKey::new(key));
+        }
     }
 
     /// Encrypts `sample` in place and fills `out` with its IV and subsample map.
@@ -171,8 +183,25 @@ impl SampleEncryptor {
         out: &mut SampleAuxInfo,
     ) -> Result<(), CencError> {
         let align = self.scheme.aligns_protected_ranges();
-        self.codec.map(sample, align, &mut out.subsamples)?;
-        self.encrypt_mapped(sample, out)
+        let (iv, block) = self.iv.current();
+        let mut cipher = cipher(self.scheme, &self.key, self.pattern, block);
+        let done = &mut self.done;
+        done.clear();
+        let mapped = self
+            .codec
+            .map_streaming(sample, align, &mut out.subsamples, |s, range| {
+                cipher.apply(&mut s[range.clone()]);
+                done.push(range);
+            });
+        if let Err(e) = mapped {
+            self.undo(block, sample);
+            out.subsamples.clear();
+            out.iv = None;
+            return Err(e);
+        }
+        out.iv = iv;
+        self.iv.advance(cipher.blocks());
+        Ok(())
     }
 
     /// Encrypts `sample` in place with the subsample map already in `out.subsamples` (empty:
@@ -184,33 +213,35 @@ impl SampleEncryptor {
         sample: &mut [u8],
         out: &mut SampleAuxInfo,
     ) -> Result<(), CencError> {
-        self.encrypt_mapped(sample, out)
-    }
-
-    fn encrypt_mapped(
-        &mut self,
-        sample: &mut [u8],
-        out: &mut SampleAuxInfo,
-    ) -> Result<(), CencError> {
         check_coverage_if_mapped(&out.subsamples, sample.len())?;
         let (iv, block) = self.iv.current();
+        let mut cipher = cipher(self.scheme, &self.key, self.pattern, block);
+        cipher.apply_all(sample, protected_ranges(&out.subsamples, sample.len()));
         out.iv = iv;
-        let ranges = protected_ranges(&out.subsamples, sample.len());
-        let blocks = match self.scheme {
-            Scheme::Cenc | Scheme::Cens => {
-                ctr_apply(&self.key, block, sample, ranges, self.pattern)
-            }
-            Scheme::Cbc1 | Scheme::Cbcs => {
-                let reset = self.scheme == Scheme::Cbcs;
-                let protected: u64 = protected_ranges(&out.subsamples, sample.len())
-                    .map(|r| (r.end - r.start) as u64)
-                    .sum();
-                cbc_encrypt(&self.key, block, sample, ranges, self.pattern, reset);
-                protected.div_ceil(16)
-            }
-        };
-        self.iv.advance(blocks);
+        self.iv.advance(cipher.blocks());
         Ok(())
+    }
+
+    /// Restores the ranges of `self.done` after a failed sample.
+    fn undo(&self, block: [u8; 16], sample: &mut [u8]) {
+        let ranges = self.done.iter().cloned();
+        match (self.scheme, &self.undo_key) {
+            (Scheme::Cbc1 | Scheme::Cbcs, Some(k)) => {
+                let reset = self.scheme == Scheme::Cbcs;
+                RangeCipher::cbc_decrypt(k, block, self.pattern, reset).apply_all(sample, ranges);
+            }
+            // CTR is its own inverse.
+            _ => RangeCipher::ctr(&self.key, block, self.pattern).apply_all(sample, ranges),
+        }
+    }
+}
+
+/// The scheme's cipher for one sample starting from `block` (counter or IV).
+fn cipher(scheme: Scheme, key: &EncryptKey, pattern: Pattern, block: [u8; 16]) -> RangeCipher<'_> {
+    match scheme {
+        Scheme::Cenc | Scheme::Cens => RangeCipher::ctr(key, block, pattern),
+        Scheme::Cbc1 => RangeCipher::cbc_encrypt(key, block, pattern, false),
+        Scheme::Cbcs => RangeCipher::cbc_encrypt(key, block, pattern, true),
     }
 }
 

@@ -47,7 +47,7 @@ pub(crate) fn check_coverage(subsamples: &[Subsample], sample_len: usize) -> Res
 pub(crate) fn protected_ranges(
     subsamples: &[Subsample],
     sample_len: usize,
-) -> impl Iterator<Item = Range<usize>> + '_ {
+) -> impl Iterator<Item = Range<usize>> + Clone + '_ {
     let whole = subsamples.is_empty().then_some(0..sample_len);
     let mut offset = 0usize;
     let parts = subsamples.iter().filter_map(move |s| {
@@ -82,8 +82,9 @@ impl<'a> SubsampleBuilder<'a> {
         }
     }
 
-    /// Adds `clear` bytes followed by `protected` bytes.
-    pub(crate) fn add(&mut self, clear: usize, protected: usize) -> Result<(), CencError> {
+    /// Adds `clear` bytes followed by `protected` bytes; returns the protected byte count
+    /// after alignment (those bytes end where the piece ends).
+    pub(crate) fn add(&mut self, clear: usize, protected: usize) -> Result<usize, CencError> {
         let (mut clear, mut protected) = (clear, protected);
         if self.align {
             let misalign = protected % BLOCK;
@@ -92,15 +93,15 @@ impl<'a> SubsampleBuilder<'a> {
         }
         self.pending_clear += clear;
         if protected == 0 {
-            return Ok(());
+            return Ok(0);
         }
-        let protected = u32::try_from(protected).map_err(|_| CencError::MalformedSample {
+        let count = u32::try_from(protected).map_err(|_| CencError::MalformedSample {
             codec: "subsample",
             offset: 0,
             reason: "protected range exceeds 4 GiB",
         })?;
-        self.push(protected);
-        Ok(())
+        self.push(count);
+        Ok(protected)
     }
 
     fn push(&mut self, protected: u32) {

@@ -207,14 +207,18 @@ fn unit() -> impl Strategy<Value = Unit> {
     ]
 }
 
-/// Builds a sample; returns it and, per unit, (start, clear bytes that must stay clear,
-/// total bytes, is slice).
-fn build(
-    codec: &Codec,
-    units: &[Unit],
-    len_size: usize,
-    fill: u8,
-) -> (Vec<u8>, Vec<(usize, usize, usize, bool)>) {
+/// Where one unit sits in a generated sample.
+struct Span {
+    start: usize,
+    /// Bytes from `start` that must stay clear (length prefix, NAL and slice headers).
+    keep: usize,
+    /// Length prefix + NAL unit.
+    total: usize,
+    slice: bool,
+}
+
+/// Builds a sample; returns it and where each unit is.
+fn build(codec: &Codec, units: &[Unit], len_size: usize, fill: u8) -> (Vec<u8>, Vec<Span>) {
     let mut sample = Vec::new();
     let mut spans = Vec::new();
     for u in units {
@@ -238,12 +242,12 @@ fn build(
         sample.extend_from_slice(&(nal.len() as u64).to_be_bytes()[8 - len_size..]);
         sample.extend_from_slice(&nal);
         let total = len_size + nal.len();
-        spans.push((
+        spans.push(Span {
             start,
-            keep.saturating_add(len_size).min(total),
+            keep: keep.saturating_add(len_size).min(total),
             total,
             slice,
-        ));
+        });
     }
     (sample, spans)
 }
@@ -279,7 +283,13 @@ fn nal_round_trip(
     enc.encrypt_sample(&mut data, &mut aux).unwrap();
     let mask = protected_mask(plain.len(), &aux.subsamples);
     prop_assert_eq!(mask.len(), plain.len());
-    for &(start, keep, total, slice) in &spans {
+    for &Span {
+        start,
+        keep,
+        total,
+        slice,
+    } in &spans
+    {
         // Length prefix, NAL header and slice header (or the whole non-VCL unit) are clear.
         prop_assert!(mask[start..start + keep].iter().all(|p| !p));
         prop_assert_eq!(&data[start..start + keep], &plain[start..start + keep]);
@@ -337,17 +347,26 @@ proptest! {
         }
     }
 
-    /// Garbage samples: the encryptor fails cleanly and leaves the sample untouched.
+    /// Garbage samples, possibly after a valid slice that gets encrypted first: the encryptor
+    /// fails cleanly and restores the sample exactly, in every scheme.
     #[test]
-    fn garbage_samples_fail_without_touching_the_sample(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+    fn failed_samples_are_restored(scheme in scheme(), valid_first in any::<bool>(),
+                                   garbage in proptest::collection::vec(any::<u8>(), 0..300)) {
         let sets: Vec<Vec<u8>> = H264.parameter_sets.iter().map(|s| hex(s)).collect();
         let refs: Vec<&[u8]> = sets.iter().map(Vec::as_slice).collect();
-        let mut enc = encryptor(Scheme::Cbcs, [1; 16], IvPolicy::Constant([2; 16]), None,
+        let mut enc = encryptor(scheme, [1; 16], iv_policy(scheme, [2; 16], true), None,
                                 TrackCodec::avc(4, &refs).unwrap());
+        let mut data = Vec::new();
+        if valid_first {
+            let (slice, _) = build(&H264, &[Unit::Slice(0, 500)], 4, 7);
+            data.extend_from_slice(&slice);
+        }
+        data.extend_from_slice(&garbage);
         let mut buf = data.clone();
         let mut aux = SampleAuxInfo::default();
         if enc.encrypt_sample(&mut buf, &mut aux).is_err() {
-            prop_assert_eq!(buf, data);
+            prop_assert_eq!(&buf, &data);
+            prop_assert!(aux.subsamples.is_empty());
         }
     }
 }

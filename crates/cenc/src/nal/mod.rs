@@ -16,6 +16,8 @@ mod hevc_sets;
 pub use avc::AvcParser;
 pub use hevc::HevcParser;
 
+use std::ops::Range;
+
 use crate::error::CencError;
 use crate::subsample::{Subsample, SubsampleBuilder};
 
@@ -83,6 +85,31 @@ impl<T> ParameterSetTable<T> {
     }
 }
 
+/// The NAL unit whose length field starts at `pos`: (first byte, end) of its body.
+fn nal_bounds(
+    sample: &[u8],
+    pos: usize,
+    nal_length_size: usize,
+) -> Result<(usize, usize), CencError> {
+    let fail = |reason| CencError::MalformedSample {
+        codec: "NAL",
+        offset: pos,
+        reason,
+    };
+    let len_bytes = sample
+        .get(pos..pos + nal_length_size)
+        .ok_or_else(|| fail("truncated NAL unit length"))?;
+    let len = len_bytes
+        .iter()
+        .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+    let body = pos + nal_length_size;
+    let end = body
+        .checked_add(len)
+        .filter(|&end| end <= sample.len())
+        .ok_or_else(|| fail("NAL unit length runs past the end of the sample"))?;
+    Ok((body, end))
+}
+
 /// Iterates over the NAL units of a length-prefixed sample: `(offset of the length field,
 /// NAL unit bytes)`. Stops with an error when a length runs past the end.
 pub fn length_prefixed_nal_units(
@@ -97,27 +124,16 @@ pub fn length_prefixed_nal_units(
             return None;
         }
         let start = pos;
-        let fail = |reason| {
-            Some(Err(CencError::MalformedSample {
-                codec: "NAL",
-                offset: start,
-                reason,
-            }))
-        };
-        let Some(len_bytes) = sample.get(pos..pos + n) else {
-            failed = true;
-            return fail("truncated NAL unit length");
-        };
-        let len = len_bytes
-            .iter()
-            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        let body = pos + n;
-        let Some(nal) = body.checked_add(len).and_then(|end| sample.get(body..end)) else {
-            failed = true;
-            return fail("NAL unit length runs past the end of the sample");
-        };
-        pos = body + len;
-        Some(Ok((start, nal)))
+        match nal_bounds(sample, pos, n) {
+            Ok((body, end)) => {
+                pos = end;
+                Some(Ok((start, &sample[body..end])))
+            }
+            Err(e) => {
+                failed = true;
+                Some(Err(e))
+            }
+        }
     })
 }
 
@@ -158,22 +174,32 @@ impl NalSubsampleMapper {
         })
     }
 
-    /// Fills `out` with the subsample map of `sample`. Nothing is written to `out` on error
-    /// except that it is cleared.
-    pub(crate) fn map(
+    /// Builds the subsample map of `sample` into `out`, NAL unit by NAL unit, handing each
+    /// protected range to `on_protected` as soon as it is known (so the caller can encrypt
+    /// it while its bytes are still in cache). On error, `out` holds a partial map and the
+    /// ranges already handed out are the caller's to undo.
+    pub(crate) fn map_streaming(
         &mut self,
-        sample: &[u8],
+        sample: &mut [u8],
         align_protected: bool,
         out: &mut Vec<Subsample>,
+        mut on_protected: impl FnMut(&mut [u8], Range<usize>),
     ) -> Result<(), CencError> {
         let prefix = usize::from(self.nal_length_size);
         let mut builder = SubsampleBuilder::new(out, align_protected);
-        for unit in length_prefixed_nal_units(sample, self.nal_length_size) {
-            let (_, nal) = unit?;
-            match self.parser.classify(nal)? {
-                NalKind::Slice(h) => builder.add(prefix + h.bytes, nal.len() - h.bytes)?,
-                NalKind::NonVcl | NalKind::ClearVcl => builder.add(prefix + nal.len(), 0)?,
+        let mut pos = 0;
+        while pos < sample.len() {
+            let (body, end) = nal_bounds(sample, pos, prefix)?;
+            let nal_len = end - body;
+            let (clear, protected) = match self.parser.classify(&sample[body..end])? {
+                NalKind::Slice(h) => (prefix + h.bytes, nal_len - h.bytes),
+                NalKind::NonVcl | NalKind::ClearVcl => (prefix + nal_len, 0),
+            };
+            let protected = builder.add(clear, protected)?;
+            if protected > 0 {
+                on_protected(sample, end - protected..end);
             }
+            pos = end;
         }
         builder.finish();
         Ok(())
