@@ -4,15 +4,18 @@
 use crate::error::CencError;
 
 /// Reads Exp-Golomb and fixed-width fields from a NAL unit (header included).
+///
+/// RBSP bits are buffered 64 at a time (most-significant first), so a field costs a shift
+/// rather than a loop over its bits.
 pub(crate) struct BitReader<'a> {
     data: &'a [u8],
     /// Next escaped byte to load.
     pos: usize,
     /// Consecutive zero bytes among the last loaded bytes (emulation-prevention detection).
     zeros: u8,
-    /// The byte being read and how many of its bits are still unread.
-    cur: u8,
-    cur_bits: u8,
+    /// Unread RBSP bits, most significant first, and how many of them are valid.
+    cache: u64,
+    cache_bits: u32,
     /// RBSP bits consumed so far.
     rbsp_bits: u64,
     codec: &'static str,
@@ -26,8 +29,8 @@ impl<'a> BitReader<'a> {
             data: nal,
             pos: 0,
             zeros: 0,
-            cur: 0,
-            cur_bits: 0,
+            cache: 0,
+            cache_bits: 0,
             rbsp_bits: 0,
             codec,
             unit,
@@ -44,64 +47,79 @@ impl<'a> BitReader<'a> {
         }
     }
 
-    fn load(&mut self, element: &'static str) -> Result<(), CencError> {
-        // 0x000003 inside a NAL unit: the 03 is an emulation-prevention byte, not RBSP data.
-        if self.zeros >= 2 && self.data.get(self.pos) == Some(&3) {
+    /// Loads RBSP bytes until the cache holds more than 56 bits or the data ends.
+    fn refill(&mut self) {
+        while self.cache_bits <= 56 {
+            // 0x000003 inside a NAL unit: the 03 is an emulation-prevention byte, not RBSP.
+            if self.zeros >= 2 && self.data.get(self.pos) == Some(&3) {
+                self.pos += 1;
+                self.zeros = 0;
+            }
+            let Some(&b) = self.data.get(self.pos) else {
+                return;
+            };
             self.pos += 1;
-            self.zeros = 0;
+            self.zeros = if b == 0 {
+                self.zeros.saturating_add(1)
+            } else {
+                0
+            };
+            self.cache |= u64::from(b) << (56 - self.cache_bits);
+            self.cache_bits += 8;
         }
-        let b = *self
-            .data
-            .get(self.pos)
-            .ok_or_else(|| self.error(element, "truncated"))?;
-        self.pos += 1;
-        self.zeros = if b == 0 {
-            self.zeros.saturating_add(1)
-        } else {
-            0
-        };
-        self.cur = b;
-        self.cur_bits = 8;
-        Ok(())
-    }
-
-    /// One bit.
-    pub(crate) fn flag(&mut self, element: &'static str) -> Result<bool, CencError> {
-        if self.cur_bits == 0 {
-            self.load(element)?;
-        }
-        self.cur_bits -= 1;
-        self.rbsp_bits += 1;
-        Ok((self.cur >> self.cur_bits) & 1 == 1)
     }
 
     /// `u(n)` for n <= 32.
     pub(crate) fn bits(&mut self, n: u32, element: &'static str) -> Result<u32, CencError> {
         debug_assert!(n <= 32);
-        let mut v: u64 = 0;
-        for _ in 0..n {
-            v = (v << 1) | u64::from(self.flag(element)?);
+        if n == 0 {
+            return Ok(0);
         }
-        Ok(v as u32)
+        if self.cache_bits < n {
+            self.refill();
+            if self.cache_bits < n {
+                return Err(self.error(element, "truncated"));
+            }
+        }
+        let v = (self.cache >> (64 - n)) as u32;
+        self.cache <<= n;
+        self.cache_bits -= n;
+        self.rbsp_bits += u64::from(n);
+        Ok(v)
+    }
+
+    /// One bit.
+    pub(crate) fn flag(&mut self, element: &'static str) -> Result<bool, CencError> {
+        Ok(self.bits(1, element)? == 1)
     }
 
     /// Skips `n` bits.
-    pub(crate) fn skip(&mut self, n: u64, element: &'static str) -> Result<(), CencError> {
-        for _ in 0..n {
-            self.flag(element)?;
+    pub(crate) fn skip(&mut self, mut n: u64, element: &'static str) -> Result<(), CencError> {
+        while n > 0 {
+            let step = n.min(32) as u32;
+            self.bits(step, element)?;
+            n -= u64::from(step);
         }
         Ok(())
     }
 
     /// `ue(v)`: unsigned Exp-Golomb, values up to 2^32 - 2.
     pub(crate) fn ue(&mut self, element: &'static str) -> Result<u32, CencError> {
-        let mut zeros = 0u32;
-        while !self.flag(element)? {
-            zeros += 1;
-            if zeros > 31 {
-                return Err(self.error(element, "Exp-Golomb code longer than 32 bits"));
-            }
+        if self.cache_bits < 32 {
+            self.refill();
         }
+        let zeros = self.cache.leading_zeros();
+        if zeros >= self.cache_bits {
+            return Err(if self.cache_bits >= 32 {
+                self.error(element, "Exp-Golomb code longer than 32 bits")
+            } else {
+                self.error(element, "truncated")
+            });
+        }
+        if zeros > 31 {
+            return Err(self.error(element, "Exp-Golomb code longer than 32 bits"));
+        }
+        self.bits(zeros + 1, element)?;
         let rest = self.bits(zeros, element)?;
         Ok(((1u64 << zeros) - 1 + u64::from(rest)) as u32)
     }
@@ -124,7 +142,7 @@ impl<'a> BitReader<'a> {
 
     /// True when the next bit starts a byte.
     pub(crate) fn byte_aligned(&self) -> bool {
-        self.cur_bits == 0
+        self.rbsp_bits % 8 == 0
     }
 
     /// RBSP bits consumed (emulation-prevention bytes excluded), NAL header included.
@@ -133,9 +151,25 @@ impl<'a> BitReader<'a> {
     }
 
     /// Escaped bytes holding every bit consumed so far (a partly read byte counts whole;
-    /// emulation-prevention bytes before it count too).
+    /// emulation-prevention bytes before it count too, one right after it does not).
     pub(crate) fn escaped_bytes(&self) -> usize {
-        self.pos
+        let wanted = self.rbsp_bits.div_ceil(8);
+        let (mut seen, mut zeros, mut i) = (0u64, 0u8, 0usize);
+        while seen < wanted && i < self.data.len() {
+            if zeros >= 2 && self.data[i] == 3 {
+                zeros = 0;
+                i += 1;
+                continue;
+            }
+            zeros = if self.data[i] == 0 {
+                zeros.saturating_add(1)
+            } else {
+                0
+            };
+            seen += 1;
+            i += 1;
+        }
+        i
     }
 }
 
