@@ -70,6 +70,7 @@ impl<'a> BitReader<'a> {
     }
 
     /// `u(n)` for n <= 32.
+    #[inline]
     pub(crate) fn bits(&mut self, n: u32, element: &'static str) -> Result<u32, CencError> {
         debug_assert!(n <= 32);
         if n == 0 {
@@ -89,11 +90,13 @@ impl<'a> BitReader<'a> {
     }
 
     /// One bit.
+    #[inline]
     pub(crate) fn flag(&mut self, element: &'static str) -> Result<bool, CencError> {
         Ok(self.bits(1, element)? == 1)
     }
 
     /// Skips `n` bits.
+    #[inline]
     pub(crate) fn skip(&mut self, mut n: u64, element: &'static str) -> Result<(), CencError> {
         while n > 0 {
             let step = n.min(32) as u32;
@@ -104,6 +107,7 @@ impl<'a> BitReader<'a> {
     }
 
     /// `ue(v)`: unsigned Exp-Golomb, values up to 2^32 - 2.
+    #[inline]
     pub(crate) fn ue(&mut self, element: &'static str) -> Result<u32, CencError> {
         if self.cache_bits < 32 {
             self.refill();
@@ -125,6 +129,7 @@ impl<'a> BitReader<'a> {
     }
 
     /// `ue(v)` that must not exceed `max`.
+    #[inline]
     pub(crate) fn ue_max(&mut self, max: u32, element: &'static str) -> Result<u32, CencError> {
         let v = self.ue(element)?;
         if v > max {
@@ -134,6 +139,7 @@ impl<'a> BitReader<'a> {
     }
 
     /// `se(v)`: signed Exp-Golomb.
+    #[inline]
     pub(crate) fn se(&mut self, element: &'static str) -> Result<i32, CencError> {
         let k = i64::from(self.ue(element)?);
         let v = if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) };
