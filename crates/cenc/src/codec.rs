@@ -5,6 +5,7 @@ use std::ops::Range;
 use crate::error::CencError;
 use crate::nal::{AvcParser, HevcParser, NalSubsampleMapper, VideoParser};
 use crate::subsample::Subsample;
+use crate::vp9::Vp9SubsampleMapper;
 
 /// Audio codecs, all encrypted as whole samples (no subsamples).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -37,6 +38,7 @@ enum Kind {
         name: &'static str,
         mapper: NalSubsampleMapper,
     },
+    Vp9(Vp9SubsampleMapper),
     Audio(AudioCodec),
 }
 
@@ -86,14 +88,14 @@ impl TrackCodec {
         }
     }
 
-    /// VP9: not supported yet (its CENC binding needs the uncompressed-header size of every
-    /// frame of a superframe). Always an [`CencError::UnsupportedCodec`] error, which the
-    /// packager reports as error 1102.
-    pub fn vp9() -> Result<Self, CencError> {
-        Err(CencError::UnsupportedCodec {
-            codec: "VP9",
-            reason: "VP9 subsample encryption (uncompressed header parsing) is not implemented",
-        })
+    /// VP9 (`vp09`): each frame of a sample (or of its superframe) keeps its uncompressed
+    /// header clear; protected sizes are multiples of 16 in every scheme, as the VP9 CENC
+    /// binding requires; the superframe index stays clear. The reference frame sizes the
+    /// headers depend on are tracked from the samples themselves.
+    pub fn vp9() -> Self {
+        TrackCodec {
+            kind: Kind::Vp9(Vp9SubsampleMapper::default()),
+        }
     }
 
     /// AV1: not supported yet (its CENC binding needs tile positions from the frame header).
@@ -109,13 +111,14 @@ impl TrackCodec {
     pub fn name(&self) -> &'static str {
         match &self.kind {
             Kind::Nal { name, .. } => name,
+            Kind::Vp9(_) => "VP9",
             Kind::Audio(a) => a.name(),
         }
     }
 
     /// True for video (subsample encryption, 1:9 pattern by default for pattern schemes).
     pub fn is_video(&self) -> bool {
-        matches!(self.kind, Kind::Nal { .. })
+        matches!(self.kind, Kind::Nal { .. } | Kind::Vp9(_))
     }
 
     /// Builds the subsample map of `sample` into `out` (left empty for whole-sample codecs),
@@ -131,6 +134,7 @@ impl TrackCodec {
             Kind::Nal { mapper, .. } => {
                 mapper.map_streaming(sample, align_protected, out, on_protected)
             }
+            Kind::Vp9(mapper) => mapper.map_streaming(sample, out, on_protected),
             Kind::Audio(_) => {
                 out.clear();
                 let len = sample.len();
@@ -146,13 +150,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn vp9_and_av1_are_typed_unsupported_errors() {
-        for e in [
-            TrackCodec::vp9().unwrap_err(),
-            TrackCodec::av1().unwrap_err(),
-        ] {
-            assert!(matches!(e, CencError::UnsupportedCodec { .. }), "{e}");
-        }
+    fn av1_is_a_typed_unsupported_error() {
+        let e = TrackCodec::av1().unwrap_err();
+        assert!(
+            matches!(e, CencError::UnsupportedCodec { codec: "AV1", .. }),
+            "{e}"
+        );
+        assert!(TrackCodec::vp9().is_video());
+        assert_eq!(TrackCodec::vp9().name(), "VP9");
         assert_eq!(TrackCodec::audio(AudioCodec::Eac3).name(), "E-AC-3");
         assert!(!TrackCodec::audio(AudioCodec::Aac).is_video());
         assert!(TrackCodec::avc(4, &[]).unwrap().is_video());

@@ -5,8 +5,9 @@
 //! - **Subsample maps** for H.264 and H.265 (length-prefixed NAL units): NAL headers,
 //!   non-VCL NAL units and slice headers stay clear; for `cenc`/`cens`/`cbc1` the protected
 //!   part is a multiple of 16 bytes. Slice headers are parsed with the SPS/PPS (and VPS)
-//!   state, from the sample entry and in band ([`nal`]). Audio (AAC, AC-3, E-AC-3, Opus) is
-//!   encrypted whole. VP9 and AV1 are refused with [`CencError::UnsupportedCodec`].
+//!   state, from the sample entry and in band ([`nal`]). VP9 per its CENC binding: each
+//!   frame's uncompressed header clear, superframe index clear ([`vp9`]). Audio (AAC, AC-3,
+//!   E-AC-3, Opus) is encrypted whole. AV1 is refused with [`CencError::UnsupportedCodec`].
 //! - **One call per sample**: [`SampleEncryptor::encrypt_sample`] encrypts in place and fills
 //!   a reusable [`SampleAuxInfo`] (IV + subsamples), which [`SampleAuxInfo::write_senc_entry`]
 //!   turns into `senc` entry bytes; [`SampleDecryptor::decrypt_sample`] reverses it.
@@ -63,6 +64,7 @@ pub mod nal;
 pub mod pssh;
 mod scheme;
 mod subsample;
+pub mod vp9;
 
 pub use aux_info::{SENC_FLAG_SUBSAMPLES, SampleAuxInfo, SencLayout};
 pub use codec::{AudioCodec, TrackCodec};

@@ -1,5 +1,6 @@
 //! A bit reader over an escaped NAL unit that removes emulation-prevention bytes on the fly
-//! and counts positions both in the RBSP (bits) and in the escaped byte stream (bytes).
+//! and counts positions both in the RBSP (bits) and in the escaped byte stream (bytes). Also
+//! used without escaping for VP9 headers.
 
 use crate::error::CencError;
 
@@ -13,6 +14,8 @@ pub(crate) struct BitReader<'a> {
     pos: usize,
     /// Consecutive zero bytes among the last loaded bytes (emulation-prevention detection).
     zeros: u8,
+    /// Whether 0x000003 sequences carry emulation-prevention bytes (H.264/H.265, not VP9).
+    escaped: bool,
     /// Unread RBSP bits, most significant first, and how many of them are valid.
     cache: u64,
     cache_bits: u32,
@@ -29,11 +32,20 @@ impl<'a> BitReader<'a> {
             data: nal,
             pos: 0,
             zeros: 0,
+            escaped: true,
             cache: 0,
             cache_bits: 0,
             rbsp_bits: 0,
             codec,
             unit,
+        }
+    }
+
+    /// A reader over plain (unescaped) bytes.
+    pub(crate) fn raw(data: &'a [u8], codec: &'static str, unit: &'static str) -> Self {
+        BitReader {
+            escaped: false,
+            ..Self::new(data, codec, unit)
         }
     }
 
@@ -51,7 +63,7 @@ impl<'a> BitReader<'a> {
     fn refill(&mut self) {
         while self.cache_bits <= 56 {
             // 0x000003 inside a NAL unit: the 03 is an emulation-prevention byte, not RBSP.
-            if self.zeros >= 2 && self.data.get(self.pos) == Some(&3) {
+            if self.escaped && self.zeros >= 2 && self.data.get(self.pos) == Some(&3) {
                 self.pos += 1;
                 self.zeros = 0;
             }
@@ -148,7 +160,7 @@ impl<'a> BitReader<'a> {
 
     /// True when the next bit starts a byte.
     pub(crate) fn byte_aligned(&self) -> bool {
-        self.rbsp_bits % 8 == 0
+        self.rbsp_bits.is_multiple_of(8)
     }
 
     /// RBSP bits consumed (emulation-prevention bytes excluded), NAL header included.
@@ -160,6 +172,9 @@ impl<'a> BitReader<'a> {
     /// emulation-prevention bytes before it count too, one right after it does not).
     pub(crate) fn escaped_bytes(&self) -> usize {
         let wanted = self.rbsp_bits.div_ceil(8);
+        if !self.escaped {
+            return wanted as usize;
+        }
         let (mut seen, mut zeros, mut i) = (0u64, 0u8, 0usize);
         while seen < wanted && i < self.data.len() {
             if zeros >= 2 && self.data[i] == 3 {

@@ -9,7 +9,7 @@
 //! - Clear runs merge into the next entry and are split at 65535 bytes.
 
 mod avc;
-mod bits;
+pub(crate) mod bits;
 mod hevc;
 mod hevc_sets;
 
