@@ -26,7 +26,7 @@ impl fmt::Debug for FourCcText {
 }
 
 /// Everything that can go wrong in this crate. Messages never contain key bytes.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CencError {
     /// The encryption or decryption settings contradict each other or the scheme's rules.
@@ -129,4 +129,21 @@ pub enum CencError {
     /// Key material could not be parsed or generated.
     #[error(transparent)]
     Key(#[from] keys::KeyError),
+
+    /// Reading or writing the MP4 structure failed.
+    #[error(transparent)]
+    Mp4(#[from] bmff::Error),
+
+    /// A track cannot be encrypted or decrypted as asked (which track, and why).
+    #[error("track {track}: {reason}")]
+    Track {
+        /// Track id.
+        track: u32,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// No key was given for a key id the content uses.
+    #[error("no key for KID {0}")]
+    NoKey(keys::KeyId),
 }
