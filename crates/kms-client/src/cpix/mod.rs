@@ -2,8 +2,8 @@
 //! "encryptor consumer" workflow of SPEKE v2 and the cloud KMS: the packager posts a document
 //! describing what it needs, the key server returns it with keys and signalling filled in.
 //!
-//! One model serves both directions: [`parse`] reads requests (in `mdrm-server`) and answers
-//! (in the client), [`write`] writes both. Unknown elements and attributes are ignored so newer
+//! One model serves both directions: [`parse()`] reads requests (in `mdrm-server`) and answers
+//! (in the client), [`write()`] writes both. Unknown elements and attributes are ignored so newer
 //! documents still parse; what is read is validated (UUIDs, base64, key and IV sizes) and every
 //! failure is a typed [`crate::Error`], never a panic. Encrypted keys (`DeliveryDataList`,
 //! `pskc:EncryptedValue`) are recognised but not decrypted.
