@@ -322,6 +322,29 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn boxes_are_well_formed_for_any_input(
+            kid in proptest::prelude::any::<[u8; 16]>(),
+            key in proptest::prelude::any::<[u8; 16]>(),
+            cid in "[ -~]{1,200}",
+            cbcs in proptest::prelude::any::<bool>(),
+            la in proptest::option::of("https://[a-z.]{1,30}/[ -~]{0,40}"),
+        ) {
+            let (kid, key) = (KeyId(kid), ContentKey::new(key));
+            let scheme = Some(if cbcs { EncryptionScheme::Cbcs } else { EncryptionScheme::Cenc });
+            let header = playready_header(kid, &key, scheme, la.as_deref());
+            let pro = playready_object(&header);
+            proptest::prop_assert_eq!(u32::from_le_bytes(pro[0..4].try_into().unwrap()) as usize, pro.len());
+            proptest::prop_assert_eq!(u16::from_le_bytes([pro[8], pro[9]]) as usize, pro.len() - 10);
+            proptest::prop_assert_eq!(wrm_of_pro(&pro), header);
+            for b in [playready_pssh(&pro), widevine_pssh(kid, &cid, scheme, None), common_pssh(&[kid])] {
+                proptest::prop_assert_eq!(u32::from_be_bytes(b[0..4].try_into().unwrap()) as usize, b.len());
+                proptest::prop_assert_eq!(&b[4..8], b"pssh");
+            }
+        }
+    }
+
     #[test]
     fn hls_lines() {
         assert_eq!(
