@@ -47,7 +47,9 @@ pub use error::Error;
 pub use exchange::{SentKeys, build_key_request, read_key_answer};
 pub use external::ExternalKeys;
 #[cfg(feature = "http")]
-pub use http::{CpixClient, FILE_NAME_PARAMETER, TOKEN_PLACEHOLDER, cpix_url, resolve_content_id};
+pub use http::{
+    CpixClient, FILE_NAME_PARAMETER, KmsToken, TOKEN_PLACEHOLDER, cpix_url, resolve_content_id,
+};
 pub use http_options::HttpOptions;
 pub use ids::{AccessKey, ContentId, MAX_ACCESS_KEY_BYTES, MAX_CONTENT_ID_BYTES, SiteId};
 pub use keyset::{EncryptionScheme, KeyRequest, KeySet, Playlist, PsshBox, Signalling, TrackKey};

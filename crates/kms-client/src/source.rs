@@ -51,6 +51,9 @@ pub struct KeySourceOptions {
     pub site_id: Option<String>,
     /// `--access-key`.
     pub access_key: Option<String>,
+    /// A KMS token issued by the key server's console, sent verbatim instead of one built
+    /// from `--site-id` + `--access-key` (a (new) flag such as `--kms-token`).
+    pub kms_token: Option<String>,
     /// `--keystore`, or the default location the binary computed (XDG data directory).
     pub keystore_path: Option<PathBuf>,
     /// Timeouts and retries for `--kms-url`.
@@ -101,6 +104,26 @@ pub fn open_key_source(opts: &KeySourceOptions) -> Result<Box<dyn KeySource>, Er
 #[cfg(feature = "http")]
 fn open_cpix(url: &str, opts: &KeySourceOptions) -> Result<Box<dyn KeySource>, Error> {
     use crate::ids::{AccessKey, SiteId};
+    if let Some(token) = &opts.kms_token {
+        if opts.access_key.is_some() {
+            return Err(Error::invalid_argument(
+                "--access-key",
+                "give either a KMS token or --access-key, not both",
+            ));
+        }
+        let site = opts
+            .site_id
+            .as_deref()
+            .map(|s| SiteId::parse("--site-id", s))
+            .transpose()?;
+        let token = crate::KmsToken::parse("--kms-token", token)?;
+        return Ok(Box::new(crate::CpixClient::with_token(
+            url,
+            site,
+            token,
+            opts.http.clone(),
+        )?));
+    }
     let site = opts
         .site_id
         .as_deref()
@@ -216,6 +239,19 @@ mod tests {
         );
         o.kms_url = Some("ftp://x/".into());
         assert_eq!(flag_of(open_key_source(&o)), "--kms-url");
+        o.kms_url = Some("http://127.0.0.1:8480/".into());
+        o.kms_token = Some("console-token".into());
+        assert_eq!(flag_of(open_key_source(&o)), "--access-key");
+        o.access_key = None;
+        o.site_id = None;
+        assert!(
+            open_key_source(&o)
+                .unwrap()
+                .describe()
+                .contains("KMS token")
+        );
+        o.kms_token = Some("bad token/with slash".into());
+        assert_eq!(flag_of(open_key_source(&o)), "--kms-token");
     }
 
     #[cfg(feature = "keystore")]

@@ -142,6 +142,30 @@ fn retries_5xx_then_succeeds_and_sends_the_token_in_the_path() {
 }
 
 #[test]
+fn a_console_token_is_sent_verbatim() {
+    let (url, seen) = serve(Box::new(|_, req| {
+        (200, "application/xml", answer_keeping_kids(&req.body))
+    }));
+    let c = CpixClient::with_token(
+        &format!("{url}/v1/cpix/pallycon/getKey/"),
+        None,
+        kms_client::KmsToken::parse("t", "Q29uc29sZVRva2Vu").unwrap(),
+        quick(),
+    )
+    .unwrap();
+    c.fetch(&KeyRequest::single(
+        None,
+        ContentId::parse("c", "m").unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(
+        seen.lock().unwrap()[0].target,
+        "/v1/cpix/pallycon/getKey/Q29uc29sZVRva2Vu"
+    );
+    assert!(!format!("{c:?}").contains("Q29uc29sZVRva2Vu"));
+}
+
+#[test]
 fn persistent_5xx_is_2002_after_the_attempts() {
     let (url, seen) = serve(Box::new(|_, _| {
         (

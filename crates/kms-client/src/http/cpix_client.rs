@@ -63,15 +63,67 @@ pub fn cpix_url(base: &str, token: &str) -> Result<String, Error> {
 /// ([`HttpOptions`]).
 pub struct CpixClient {
     base: String,
-    site_id: SiteId,
-    access_key: AccessKey,
+    auth: Auth,
     http: HttpOptions,
     agent: ureq::Agent,
 }
 
+/// How the client authenticates.
+enum Auth {
+    /// The token is built from site id and access key.
+    Credentials(SiteId, AccessKey),
+    /// A token issued elsewhere (e.g. the cloud console), sent verbatim.
+    Token(Option<SiteId>, KmsToken),
+}
+
+/// An enc-token issued by a key server's console. `Debug` is redacted, memory wiped on drop.
+#[derive(Clone, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+pub struct KmsToken(String);
+
+impl KmsToken {
+    /// Validates a token: 1 to 2048 characters usable in a URL path segment
+    /// (letters, digits, `-_.~+=`).
+    pub fn parse(flag: &'static str, text: &str) -> Result<Self, Error> {
+        let t = text.trim();
+        let ok = !t.is_empty()
+            && t.len() <= enc_token::MAX_TOKEN_CHARS
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.~+=".contains(&b));
+        if !ok {
+            return Err(Error::invalid_argument(
+                flag,
+                "a KMS token is 1-2048 characters of A-Z a-z 0-9 - _ . ~ + =",
+            ));
+        }
+        Ok(KmsToken(t.to_string()))
+    }
+}
+
+impl std::fmt::Debug for KmsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KmsToken(<redacted>)")
+    }
+}
+
+impl Auth {
+    fn site(&self) -> String {
+        match self {
+            Auth::Credentials(s, _) | Auth::Token(Some(s), _) => format!("site {s}"),
+            Auth::Token(None, _) => "KMS token".to_string(),
+        }
+    }
+
+    fn token(&self) -> zeroize::Zeroizing<String> {
+        zeroize::Zeroizing::new(match self {
+            Auth::Credentials(s, k) => enc_token::encode(s, k),
+            Auth::Token(_, t) => t.0.clone(),
+        })
+    }
+}
+
 impl std::fmt::Debug for CpixClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CpixClient({}, site {})", self.base, self.site_id)
+        write!(f, "CpixClient({}, {})", self.base, self.auth.site())
     }
 }
 
@@ -83,12 +135,26 @@ impl CpixClient {
         access_key: AccessKey,
         http: HttpOptions,
     ) -> Result<Self, Error> {
+        Self::build(kms_url, Auth::Credentials(site_id, access_key), http)
+    }
+
+    /// A client that sends `token` (issued by the key server's console) verbatim instead of
+    /// one built from site id and access key. `site_id` only labels the log line.
+    pub fn with_token(
+        kms_url: &str,
+        site_id: Option<SiteId>,
+        token: KmsToken,
+        http: HttpOptions,
+    ) -> Result<Self, Error> {
+        Self::build(kms_url, Auth::Token(site_id, token), http)
+    }
+
+    fn build(kms_url: &str, auth: Auth, http: HttpOptions) -> Result<Self, Error> {
         // Validate the URL form now so a typo is a 1102 before any work starts.
         cpix_url(kms_url, "t")?;
         Ok(CpixClient {
             base: kms_url.to_string(),
-            site_id,
-            access_key,
+            auth,
             agent: agent(&http),
             http,
         })
@@ -96,8 +162,8 @@ impl CpixClient {
 
     /// Posts one CPIX document and returns the answer's text (after retries).
     pub fn exchange(&self, request_xml: &str) -> Result<String, Error> {
-        let token = enc_token::encode(&self.site_id, &self.access_key);
-        let url = cpix_url(&self.base, &token)?;
+        let token = self.auth.token();
+        let url = zeroize::Zeroizing::new(cpix_url(&self.base, &token)?);
         let endpoint = self.base.replace(TOKEN_PLACEHOLDER, "…");
         with_retries(&self.http, || {
             let sent = self
@@ -146,7 +212,7 @@ impl KeySource for CpixClient {
     }
 
     fn describe(&self) -> String {
-        format!("CPIX key server {} (site {})", self.base, self.site_id)
+        format!("CPIX key server {} ({})", self.base, self.auth.site())
     }
 }
 

@@ -14,7 +14,7 @@ use crate::Error;
 use crate::http_options::HttpOptions;
 
 pub use cid_callback::{FILE_NAME_PARAMETER, resolve_content_id};
-pub use cpix_client::{CpixClient, TOKEN_PLACEHOLDER, cpix_url};
+pub use cpix_client::{CpixClient, KmsToken, TOKEN_PLACEHOLDER, cpix_url};
 
 /// Longest server message kept in an error (characters).
 const MAX_MESSAGE_CHARS: usize = 300;
