@@ -9,6 +9,11 @@ DST=target/browser-play
 if [ -d "$DST/node_modules" ] && diff -rq --exclude=node_modules "$SRC" "$DST" >/dev/null 2>&1; then
   exit 0
 fi
+if ! command -v npm >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  echo "[browser-play] npm not found: installing Debian's nodejs and npm" >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >&2
+fi
 rm -rf "$DST"
 mkdir -p "$DST"
 cp -r "$SRC"/. "$DST"/
