@@ -49,7 +49,7 @@ impl<'a> Correlator<'a> {
         for ky in -half..half {
             for kx in -half..half {
                 let r = ((kx * kx + ky * ky) as f32).sqrt();
-                if r >= BAND_LO - 1.0 && r <= BAND_HI + 1.0 {
+                if (BAND_LO - 1.0..=BAND_HI + 1.0).contains(&r) {
                     let idx = ky.rem_euclid(TILE as i32) as usize * TILE
                         + kx.rem_euclid(TILE as i32) as usize;
                     ring_of[idx] = r.round() as u16;
@@ -154,16 +154,8 @@ impl<'a> Correlator<'a> {
                 0.0
             }
         };
-        let dx = sub(
-            val(px + TILE - 1, py),
-            best,
-            val(px + 1, py),
-        );
-        let dy = sub(
-            val(px, py + TILE - 1),
-            best,
-            val(px, py + 1),
-        );
+        let dx = sub(val(px + TILE - 1, py), best, val(px + 1, py));
+        let dy = sub(val(px, py + TILE - 1), best, val(px, py + 1));
         Candidate {
             mx,
             my,

@@ -258,7 +258,7 @@ impl BlindDetector {
         let (pic, w, h) = box_downscale(luma, self.factor);
         debug_assert_eq!((w, h), (self.iw, self.ih));
         // Bars are static: every fourth frame is plenty for their statistics.
-        if self.frames % 4 == 0 {
+        if self.frames.is_multiple_of(4) {
             self.bars.add(&pic);
         }
         residual::accumulate(&pic, w, h, &mut self.acc);

@@ -100,7 +100,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn to_soft(code: &[u8]) -> Vec<f32> {
-        code.iter().map(|&c| if c == 1 { 1.0 } else { -1.0 }).collect()
+        code.iter()
+            .map(|&c| if c == 1 { 1.0 } else { -1.0 })
+            .collect()
     }
 
     #[test]

@@ -178,7 +178,13 @@ impl Embedder {
         {
             return Err(DwmError::PlaneMismatch(format!(
                 "src {}x{} dst {}x{} mark {}x{} (depth {} vs {})",
-                src.width, src.height, dst.width, dst.height, g.width, g.height, src.bit_depth,
+                src.width,
+                src.height,
+                dst.width,
+                dst.height,
+                g.width,
+                g.height,
+                src.bit_depth,
                 dst.bit_depth
             )));
         }
@@ -189,24 +195,27 @@ impl Embedder {
             .par_chunks_mut(stride)
             .take(dst.height)
             .enumerate()
-            .for_each_init(|| (Vec::new(), vec![0f32; a.w]), |(line, s), (y, out)| {
-                let inp = src.row(y);
-                let out = &mut out[..w];
-                if y < a.y || y >= a.y + a.h {
-                    out.copy_from_slice(inp);
-                    return;
-                }
-                let r = y - a.y;
-                out[..a.x].copy_from_slice(&inp[..a.x]);
-                out[a.x + a.w..].copy_from_slice(&inp[a.x + a.w..]);
-                strength.row(r, line, s);
-                let m = &mark.values[r * a.w..(r + 1) * a.w];
-                let o = &mut out[a.x..a.x + a.w];
-                let i = &inp[a.x..a.x + a.w];
-                for k in 0..a.w {
-                    o[k] = T::from_f32(i[k].to_f32() + s[k] * m[k], max);
-                }
-            });
+            .for_each_init(
+                || (Vec::new(), vec![0f32; a.w]),
+                |(line, s), (y, out)| {
+                    let inp = src.row(y);
+                    let out = &mut out[..w];
+                    if y < a.y || y >= a.y + a.h {
+                        out.copy_from_slice(inp);
+                        return;
+                    }
+                    let r = y - a.y;
+                    out[..a.x].copy_from_slice(&inp[..a.x]);
+                    out[a.x + a.w..].copy_from_slice(&inp[a.x + a.w..]);
+                    strength.row(r, line, s);
+                    let m = &mark.values[r * a.w..(r + 1) * a.w];
+                    let o = &mut out[a.x..a.x + a.w];
+                    let i = &inp[a.x..a.x + a.w];
+                    for k in 0..a.w {
+                        o[k] = T::from_f32(i[k].to_f32() + s[k] * m[k], max);
+                    }
+                },
+            );
         Ok(())
     }
 }

@@ -32,20 +32,6 @@ impl Rect {
         }
         Ok(())
     }
-
-    /// The same rectangle in a picture scaled by `1/factor` (rounded inwards).
-    pub(crate) fn shrink(&self, factor: usize) -> Rect {
-        let x0 = self.x.div_ceil(factor);
-        let y0 = self.y.div_ceil(factor);
-        let x1 = (self.x + self.w) / factor;
-        let y1 = (self.y + self.h) / factor;
-        Rect {
-            x: x0,
-            y: y0,
-            w: x1.saturating_sub(x0).max(1),
-            h: y1.saturating_sub(y0).max(1),
-        }
-    }
 }
 
 /// Luma (8-bit units) at or below which a row or column may be a black bar.
@@ -191,7 +177,14 @@ pub(crate) fn box_downscale<T: crate::plane::Sample>(
 
 /// Bilinear resampling of the `src` rectangle (`src` is `sw` x `sh`, row-major) to `dw` x `dh`.
 /// Pixel centres are aligned (the rectangle's edges map to the output's edges).
-pub(crate) fn resample(src: &[f32], sw: usize, sh: usize, rect: Rect, dw: usize, dh: usize) -> Vec<f32> {
+pub(crate) fn resample(
+    src: &[f32],
+    sw: usize,
+    sh: usize,
+    rect: Rect,
+    dw: usize,
+    dh: usize,
+) -> Vec<f32> {
     let sx = rect.w as f32 / dw as f32;
     let sy = rect.h as f32 / dh as f32;
     let cols: Vec<(usize, usize, f32)> = (0..dw)
@@ -275,25 +268,6 @@ mod tests {
             resample(&c, 10, 10, Rect::full(10, 10), 23, 17)
                 .iter()
                 .all(|&v| (v - 7.0).abs() < 1e-5)
-        );
-    }
-
-    #[test]
-    fn shrink_rounds_inwards() {
-        let r = Rect {
-            x: 3,
-            y: 1,
-            w: 10,
-            h: 8,
-        };
-        assert_eq!(
-            r.shrink(2),
-            Rect {
-                x: 2,
-                y: 1,
-                w: 4,
-                h: 3
-            }
         );
     }
 }

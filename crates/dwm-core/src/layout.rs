@@ -125,7 +125,10 @@ mod tests {
     fn band_has_enough_bins_per_coded_bit() {
         let n = band_bins().len();
         let data = n - n * SYNC_PERCENT / 100;
-        assert!(data >= 2 * CODED_BITS, "{data} data bins for {CODED_BITS} bits");
+        assert!(
+            data >= 2 * CODED_BITS,
+            "{data} data bins for {CODED_BITS} bits"
+        );
         assert!(n * SYNC_PERCENT / 100 >= 250);
     }
 

@@ -25,6 +25,8 @@ mod geometry;
 mod key;
 mod layout;
 mod mask;
+pub mod nonblind;
+pub mod overlay;
 pub mod params;
 mod payload;
 mod plane;

@@ -134,7 +134,11 @@ pub(crate) fn strength_map<T: Sample>(luma: &Plane<'_, T>, rect: Rect) -> Streng
             } else {
                 0.0
             };
-            mean[by * bw + bx] = if n_all > 0.0 { s_all / n_all * to8 } else { 0.0 };
+            mean[by * bw + bx] = if n_all > 0.0 {
+                s_all / n_all * to8
+            } else {
+                0.0
+            };
         }
     }
     // Erode activity over 3x3 blocks, then turn it into a strength.

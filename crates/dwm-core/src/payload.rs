@@ -60,11 +60,11 @@ fn check_of(key: &WatermarkKey, id: u32) -> u32 {
 pub(crate) fn info_bits(key: &WatermarkKey, id: DwmId) -> [u8; INFO_BITS] {
     let mut bits = [0u8; INFO_BITS];
     let check = check_of(key, id.0);
-    for i in 0..ID_BITS {
-        bits[i] = ((id.0 >> (ID_BITS - 1 - i)) & 1) as u8;
+    for (i, b) in bits[..ID_BITS].iter_mut().enumerate() {
+        *b = ((id.0 >> (ID_BITS - 1 - i)) & 1) as u8;
     }
-    for i in 0..CHECK_BITS {
-        bits[ID_BITS + i] = ((check >> (CHECK_BITS - 1 - i)) & 1) as u8;
+    for (i, b) in bits[ID_BITS..].iter_mut().enumerate() {
+        *b = ((check >> (CHECK_BITS - 1 - i)) & 1) as u8;
     }
     bits
 }
@@ -124,7 +124,9 @@ mod tests {
     use super::*;
 
     fn soft(bits: &[u8]) -> Vec<f32> {
-        bits.iter().map(|&b| if b == 1 { 1.0 } else { -1.0 }).collect()
+        bits.iter()
+            .map(|&b| if b == 1 { 1.0 } else { -1.0 })
+            .collect()
     }
 
     #[test]

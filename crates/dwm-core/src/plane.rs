@@ -37,7 +37,11 @@ impl Sample for u8 {
         // Integer sums: exact and several times faster than converting every sample.
         if group == 4 {
             let full = row.len() / 4;
-            for ((c, s), q) in row.chunks_exact(4).zip(&mut sum[..full]).zip(&mut sq[..full]) {
+            for ((c, s), q) in row
+                .chunks_exact(4)
+                .zip(&mut sum[..full])
+                .zip(&mut sq[..full])
+            {
                 let (a, b, d, e) = (
                     u32::from(c[0]),
                     u32::from(c[1]),
