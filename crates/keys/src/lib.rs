@@ -138,7 +138,11 @@ impl KeyId {
 
     /// Parses base64 (any alphabet, padded or not) of 16 bytes.
     pub fn from_base64(text: &str) -> Result<Self, KeyError> {
-        Ok(KeyId(exact("key id", "16", decode_base64("key id", text)?)?))
+        Ok(KeyId(exact(
+            "key id",
+            "16",
+            decode_base64("key id", text)?,
+        )?))
     }
 
     /// A random KID from the OS random number generator.
