@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use dwm_core::nonblind::{Registration, Thumbnail, detect_with_original, single_frame_active_area};
+use dwm_core::nonblind::{
+    Registration, Thumbnail, detect_with_original, match_score, single_frame_active_area,
+};
 use dwm_core::{BlindDetector, Detection, DwmId, Plane, Verdict, WatermarkKey};
 
 use crate::credentials::Credentials;
@@ -17,6 +19,11 @@ use crate::registry::{self, JobRecord, Recipient};
 
 /// Seconds of video between looks when stopping early.
 const LOOK_EVERY: f64 = 10.0;
+/// Centre crops tried when matching thumbnails (a capture of a cropped leak).
+const THUMB_CROPS: [f32; 4] = [0.0, 0.025, 0.05, 0.075];
+/// Frames on each side of the best thumbnail match that are registered too: in a zoom or
+/// pan, a crop of one frame looks like a neighbouring frame at thumbnail size.
+const NEIGHBOURS: u64 = 10;
 
 /// How to detect.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +75,12 @@ pub struct DetectReport {
     pub expected_ber: Option<f32>,
 }
 
+/// Blind (a suspect file) or non-blind (a captured frame and the original).
+enum Mode<'a> {
+    Blind(&'a Path),
+    NonBlind(&'a Path, &'a Path),
+}
+
 fn key_and_creds(opts: &DetectOptions) -> Result<(WatermarkKey, Credentials)> {
     if opts.demo {
         return Ok((WatermarkKey::demo(), Credentials::demo()));
@@ -92,22 +105,27 @@ fn check_file(path: &Path, what: &str) -> Result<()> {
 
 /// Runs a detection.
 pub fn run(opts: &DetectOptions, tools: &Tools, log: &mut dyn FnMut(&str)) -> Result<DetectReport> {
-    let (key, creds) = key_and_creds(opts)?;
-    let mut report = match (&opts.frame, &opts.original, &opts.file) {
-        (Some(frame), Some(original), _) => non_blind(opts, tools, &key, frame, original, log)?,
+    // Arguments first: a wrong combination is reported before any file is touched.
+    let mode = match (&opts.frame, &opts.original, &opts.file) {
+        (Some(frame), Some(original), _) => Mode::NonBlind(frame, original),
         (Some(_), None, _) | (None, Some(_), _) => {
             return fail(
                 ErrorCode::Configuration,
                 "--frame and --original go together",
             );
         }
-        (None, None, Some(file)) => blind(opts, tools, &key, file, log)?,
+        (None, None, Some(file)) => Mode::Blind(file),
         (None, None, None) => {
             return fail(
                 ErrorCode::Configuration,
                 "give a file to analyse, or --frame with --original",
             );
         }
+    };
+    let (key, creds) = key_and_creds(opts)?;
+    let mut report = match mode {
+        Mode::NonBlind(frame, original) => non_blind(opts, tools, &key, frame, original, log)?,
+        Mode::Blind(file) => blind(opts, tools, &key, file, log)?,
     };
     if let Some(e) = opts.expect_id {
         let id = DwmId::new(u64::from(e)).map_err(|e| from_core(e, "--expect-id"))?;
@@ -237,7 +255,8 @@ fn non_blind(
         }
     }
     let mut dec = Decoder::start(tools, &spec)?;
-    let mut best: Option<(f32, u64, Vec<u8>)> = None;
+    // Pass 1: thumbnail similarity of every frame (best over a few centre crops).
+    let mut best_thumb: Option<(f32, u64)> = None;
     let mut n = 0u64;
     let progress = Progress::new(
         opts.progress && opts.time.is_none(),
@@ -250,26 +269,64 @@ fn non_blind(
             return fail(ErrorCode::StoppedByUser, "stopped by the user");
         }
         let plane = Plane::new(&f[..], w, h, 8).map_err(|e| from_core(e, "frame"))?;
-        let score = Thumbnail::new(&plane, active)
-            .map_err(|e| from_core(e, "frame"))?
-            .similarity(&cap_thumb);
-        if best.as_ref().is_none_or(|b| score > b.0) {
-            best = Some((score, n, f));
+        let mut score = f32::NEG_INFINITY;
+        for crop in THUMB_CROPS {
+            let t =
+                Thumbnail::with_crop(&plane, active, crop).map_err(|e| from_core(e, "frame"))?;
+            score = score.max(t.similarity(&cap_thumb));
+        }
+        if best_thumb.is_none_or(|b| score > b.0) {
+            best_thumb = Some((score, n));
         }
         n += 1;
         progress.set(n);
     }
     progress.finish();
-    let Some((score, index, orig)) = best else {
+    let Some((score, best_index)) = best_thumb else {
         return fail(
             ErrorCode::StreamRead,
             format!("no frames decoded from {}", original.display()),
         );
     };
-    let t = opts
-        .time
-        .unwrap_or(opts.start.unwrap_or(0.0) + index as f64 / fps)
-        + video.start_time;
+    // Pass 2: register the best match and its neighbours; keep the best registration.
+    let base = opts.time.unwrap_or(opts.start.unwrap_or(0.0));
+    let (first, count) = if opts.time.is_some() {
+        (0, 1)
+    } else {
+        let first = best_index.saturating_sub(NEIGHBOURS);
+        (first, best_index + NEIGHBOURS + 1 - first)
+    };
+    let mut spec = DecodeSpec::new(original.to_path_buf(), video.index, "gray", w * h);
+    if opts.time.is_none() && first > 0 {
+        spec.start = Some(base + (first as f64 - 0.25) / fps);
+    } else {
+        spec.start = Some(base).filter(|b| *b > 0.0);
+    }
+    spec.max_frames = Some(count);
+    let mut dec = Decoder::start(tools, &spec)?;
+    let mut best: Option<(f32, u64, Vec<u8>)> = None;
+    let mut k = 0u64;
+    while let Some(frame) = crate::stop_aware(dec.next_frame())? {
+        let plane = Plane::new(&frame[..], w, h, 8).map_err(|e| from_core(e, "original"))?;
+        let m = match_score(&cap_plane, &plane, active)
+            .map_err(|e| Failure::new(ErrorCode::StreamRead, format!("registration: {e}")))?;
+        if best.as_ref().is_none_or(|b| m > b.0) {
+            best = Some((m, first + k, frame));
+        }
+        k += 1;
+    }
+    let Some((_, index, orig)) = best else {
+        return fail(
+            ErrorCode::StreamRead,
+            "the matching frame could not be decoded again",
+        );
+    };
+    let t =
+        base + if opts.time.is_some() {
+            0.0
+        } else {
+            index as f64 / fps
+        } + video.start_time;
     log(&format!(
         "matching original frame at {} (similarity {score:.3})",
         crate::report::hms(t)

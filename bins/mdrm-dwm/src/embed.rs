@@ -467,7 +467,7 @@ pub fn run(opts: &EmbedOptions, tools: &Tools, log: &mut dyn FnMut(&str)) -> Res
         match done {
             Ok(n) => {
                 o.frames = n;
-                o.output = Some(a.output.clone());
+                o.output = Some(a.output.canonicalize().unwrap_or(a.output.clone()));
             }
             Err(e) => {
                 let _ = std::fs::remove_file(&a.temp);
@@ -529,6 +529,17 @@ fn frame_loop<T: RawSample>(
             dec.stop();
             return Ok(n);
         }
+    }
+    if video.frames_exact
+        && let Some(expected) = video.frames
+        && n < expected
+    {
+        return fail(
+            ErrorCode::StreamRead,
+            format!(
+                "the input is truncated or damaged: {n} of the {expected} frames its index lists could be decoded"
+            ),
+        );
     }
     Ok(n)
 }

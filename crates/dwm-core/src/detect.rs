@@ -2,13 +2,14 @@
 //! scale and shift, decode the payload and decide.
 //!
 //! Decision rule (a wrong accusation is the worst outcome):
-//! - "mark present" needs the synchronisation peak's false-alarm bound, taken over every
-//!   scale and shift tried and every earlier look at the same clip, to be at most
-//!   [`MARK_P_GATE`];
-//! - an ID is reported only when, in addition, the decoded payload passes the keyed 32-bit
-//!   check. Without a mark made with this key the two events are independent, so the chance
-//!   of naming any ID is at most `MARK_P_GATE x attempts x 2^-32`; with a mark carrying another
-//!   ID (or a mix of two) it is at most `attempts x 2^-32`. Both are far below 1e-6.
+//! - an ID is reported only when the decoded payload passes the keyed 32-bit check. The check
+//!   is HMAC-SHA256 under a key derived from the site key, independent of the pattern keys, so
+//!   whatever was decoded (noise, another key's mark, another ID, a mix of two IDs) passes by
+//!   chance with probability 2^-32 per decoding attempt; one attempt is made per look, so
+//!   the false-identification probability is at most `looks x 2^-32` (2.3e-10 per look);
+//! - otherwise "mark present but unreadable" when the synchronisation peak's false-alarm
+//!   bound, taken over every scale and shift tried and every look, is at most
+//!   [`MARK_P_GATE`], else "no watermark".
 
 use crate::correlate::{Candidate, Correlator};
 use crate::error::{DwmError, Result};
@@ -156,11 +157,11 @@ impl Searcher {
         let read = payload::decode(&self.key, &soft);
         let attempts = f64::from(looks.max(1));
         let (verdict, false_id) = match read.id {
-            Some(id) if mark_p <= MARK_P_GATE => {
-                (Verdict::Identified(id), attempts * CHECK_FALSE_PASS)
-            }
-            _ if mark_p <= MARK_P_GATE => (Verdict::MarkUnreadable, 1.0),
-            _ => (Verdict::NoWatermark, 1.0),
+            // The keyed check alone bounds a wrong ID at attempts x 2^-32, whatever the
+            // synchronisation peak says; a weak peak only means a weak copy.
+            Some(id) => (Verdict::Identified(id), attempts * CHECK_FALSE_PASS),
+            None if mark_p <= MARK_P_GATE => (Verdict::MarkUnreadable, 1.0),
+            None => (Verdict::NoWatermark, 1.0),
         };
         let confidence = if matches!(verdict, Verdict::Identified(_)) {
             1.0 - false_id

@@ -32,7 +32,24 @@ pub struct Thumbnail(Vec<f32>);
 impl Thumbnail {
     /// The thumbnail of `active` in `luma` (any size; area-averaged, then normalised).
     pub fn new<T: Sample>(luma: &Plane<'_, T>, active: Rect) -> Result<Self> {
+        Self::with_crop(luma, active, 0.0)
+    }
+
+    /// The thumbnail of the centre of `active`, `crop` (0..0.5) of each side cut away: a
+    /// capture of a cropped leak matches the original frame's thumbnail at that crop.
+    pub fn with_crop<T: Sample>(luma: &Plane<'_, T>, active: Rect, crop: f32) -> Result<Self> {
         active.check_inside(luma.width, luma.height)?;
+        let crop = crop.clamp(0.0, 0.4);
+        let (cx, cy) = (
+            (active.w as f32 * crop / 2.0) as usize,
+            (active.h as f32 * crop / 2.0) as usize,
+        );
+        let active = Rect {
+            x: active.x + cx,
+            y: active.y + cy,
+            w: (active.w - 2 * cx).max(1),
+            h: (active.h - 2 * cy).max(1),
+        };
         let factor = (active.h / (2 * THUMB_H)).max(1);
         let (pic, w, h) = box_downscale(luma, factor);
         let rect = scaled_rect(active, factor, w, h);
@@ -182,7 +199,24 @@ fn phase_correlate(fa: &[Complex32], fb: &[Complex32], fft: &Fft2, n: usize) -> 
 
 /// Registers `cap` to `orig` (both WORK_W x WORK_H): scale search, then translation.
 fn register(cap: &[f32], orig: &[f32]) -> Registration {
-    // Coarse: half resolution, uniform scales.
+    let best = register_coarse(cap, orig);
+    register_fine(cap, orig, best)
+}
+
+/// How well a captured frame registers to an original frame (coarse scale search at half
+/// resolution; 0..1): ranks candidate frames found by thumbnails before the full detection.
+pub fn match_score<T: Sample, U: Sample>(
+    capture: &Plane<'_, T>,
+    original: &Plane<'_, U>,
+    original_active: Rect,
+) -> Result<f32> {
+    let cap = to_work(capture, single_frame_active_area(capture))?;
+    let orig = to_work(original, original_active)?;
+    Ok(register_coarse(&cap, &orig).peak)
+}
+
+/// Uniform scale search at half resolution.
+fn register_coarse(cap: &[f32], orig: &[f32]) -> Registration {
     let (hw, hh) = (WORK_W / 2, WORK_H / 2);
     let half = |p: &[f32]| resample(p, WORK_W, WORK_H, Rect::full(WORK_W, WORK_H), hw, hh);
     let (cap_h, orig_h) = (half(cap), half(orig));
@@ -194,16 +228,6 @@ fn register(cap: &[f32], orig: &[f32]) -> Registration {
         shift: (0.0, 0.0),
         peak: f32::NEG_INFINITY,
     };
-    let try_scale = |m: (f32, f32), fft: &Fft2, n: usize, fa: &[Complex32], o: &[f32], w, h| {
-        let (om, _) = warp(o, w, h, m, (0.0, 0.0));
-        let fb = windowed_spectrum(&om, w, h, fft, n);
-        let (d, peak) = phase_correlate(fa, &fb, fft, n);
-        Registration {
-            scale: m,
-            shift: d,
-            peak,
-        }
-    };
     for i in 0..=30 {
         let m = 0.80 + i as f32 * 0.01;
         let r = try_scale((m, m), &fft_small, n_small, &fa, &orig_h, hw, hh);
@@ -211,7 +235,31 @@ fn register(cap: &[f32], orig: &[f32]) -> Registration {
             best = r;
         }
     }
-    // Fine: full resolution, per axis, around the coarse scale.
+    best
+}
+
+fn try_scale(
+    m: (f32, f32),
+    fft: &Fft2,
+    n: usize,
+    fa: &[Complex32],
+    o: &[f32],
+    w: usize,
+    h: usize,
+) -> Registration {
+    let (om, _) = warp(o, w, h, m, (0.0, 0.0));
+    let fb = windowed_spectrum(&om, w, h, fft, n);
+    let (d, peak) = phase_correlate(fa, &fb, fft, n);
+    Registration {
+        scale: m,
+        shift: d,
+        peak,
+    }
+}
+
+/// Per-axis scale search at full resolution around a coarse registration.
+fn register_fine(cap: &[f32], orig: &[f32], coarse: Registration) -> Registration {
+    let mut best = coarse;
     let n = 1024;
     let fft = Fft2::new(n);
     let fa = windowed_spectrum(cap, WORK_W, WORK_H, &fft, n);

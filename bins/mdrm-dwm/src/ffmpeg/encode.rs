@@ -66,7 +66,7 @@ impl EncoderSettings {
             }
             Family::Vp9 => {
                 let crf = crf.unwrap_or(20).to_string();
-                let speed = preset.unwrap_or("2");
+                let speed = vp9_speed(preset);
                 s(&[
                     "-crf",
                     &crf,
@@ -92,6 +92,22 @@ impl EncoderSettings {
             encoder: family.encoder().into(),
             options,
         }
+    }
+}
+
+/// libvpx-vp9 `-cpu-used` for a preset: a number is taken as is, x264 preset names map to
+/// the speed of similar cost (medium -> 2).
+fn vp9_speed(preset: Option<&str>) -> &str {
+    match preset {
+        None => "2",
+        Some(p) if p.parse::<i32>().is_ok() => p,
+        Some("ultrafast" | "superfast") => "8",
+        Some("veryfast") => "6",
+        Some("faster") => "5",
+        Some("fast") => "4",
+        Some("slow") => "1",
+        Some("slower" | "veryslow" | "placebo") => "0",
+        Some(_) => "2",
     }
 }
 
@@ -146,9 +162,6 @@ fn command(tools: &Tools, spec: &EncodeSpec) -> Command {
         for (flag, val) in &v.color_tags {
             cmd.arg(flag).arg(val);
         }
-        if v.start_time != 0.0 {
-            cmd.arg("-itsoffset").arg(format!("{:.6}", v.start_time));
-        }
         cmd.args(["-i", "pipe:0"]);
     }
     cmd.arg("-i").arg(&spec.input);
@@ -160,9 +173,16 @@ fn command(tools: &Tools, spec: &EncodeSpec) -> Command {
     for (flag, val) in &v.color_tags {
         cmd.arg(flag).arg(val);
     }
+    // Frames arrive at 1/rate; restamp them in the input stream's own time base from its first
+    // timestamp, so every frame keeps the input's presentation time exactly.
+    let tb = format!("{}/{}", v.time_base.num, v.time_base.den);
+    let mut filter = format!("settb={tb},setpts=PTS+{}", start_pts_for(v, spec.muxer));
     if let Some(sar) = &v.sar {
-        cmd.arg("-filter:v:0")
-            .arg(format!("setsar={}", sar.replace(':', "/")));
+        filter += &format!(",setsar={}", sar.replace(':', "/"));
+    }
+    if !spec.test_source {
+        cmd.arg("-filter:v:0").arg(filter);
+        cmd.arg("-enc_time_base:v:0").arg(&tb);
     }
     if v.family == Some(Family::Hevc)
         && let Some(tag) = v
@@ -173,7 +193,11 @@ fn command(tools: &Tools, spec: &EncodeSpec) -> Command {
     {
         cmd.args(["-tag:v:0", tag]);
     }
+    // -copyts keeps every stream's own timestamps (the video's start via -itsoffset); without it
+    // each input is shifted to start at 0, and audio that starts earlier than the video (Opus
+    // pre-skip, AAC priming) would move against the picture.
     cmd.args([
+        "-copyts",
         "-map_metadata",
         "1",
         "-map_chapters",
@@ -189,6 +213,21 @@ fn command(tools: &Tools, spec: &EncodeSpec) -> Command {
     }
     cmd.arg("-f").arg(spec.muxer).arg(&spec.output);
     cmd
+}
+
+/// The first video timestamp to write so that the output's timestamps equal the input's.
+///
+/// The Matroska/WebM muxer cannot store negative timestamps: when a copied stream starts
+/// before zero (Opus pre-skip, AAC priming) it shifts every stream by that amount, as it did
+/// when the input was written. Starting the video that much earlier lands it where it was.
+fn start_pts_for(v: &VideoInfo, muxer: &str) -> i64 {
+    match (muxer, v.others_start) {
+        ("matroska" | "webm", Some(s)) if s < 0.0 => {
+            let shift = (-s * v.time_base.den as f64 / v.time_base.num as f64).round() as i64;
+            v.start_pts - shift
+        }
+        _ => v.start_pts,
+    }
 }
 
 /// Checks that FFmpeg accepts the encoder, options, streams and container, by encoding a

@@ -35,6 +35,8 @@ struct RawStream {
     r_frame_rate: Option<String>,
     avg_frame_rate: Option<String>,
     start_time: Option<String>,
+    start_pts: Option<i64>,
+    time_base: Option<String>,
     nb_frames: Option<String>,
     duration: Option<String>,
     color_space: Option<String>,
@@ -140,8 +142,16 @@ pub struct VideoInfo {
     pub variable_rate: bool,
     /// First presentation time (seconds).
     pub start_time: f64,
+    /// The stream's time base (`num/den`).
+    pub time_base: Rational,
+    /// First presentation time in `time_base` units.
+    pub start_pts: i64,
+    /// The earliest start time (seconds) among the other streams (copied unchanged), if any.
+    pub others_start: Option<f64>,
     /// Frames, exact or estimated.
     pub frames: Option<u64>,
+    /// True when `frames` comes from the container's index (not estimated).
+    pub frames_exact: bool,
     /// Duration in seconds.
     pub duration: Option<f64>,
     /// Colour matrix for the overlay.
@@ -209,11 +219,18 @@ fn from_probe(p: ProbeOut, input: &Path) -> Result<VideoInfo> {
         .as_ref()
         .and_then(|f| f.duration.as_deref())
         .and_then(|d| d.parse::<f64>().ok());
-    let Some(s) = p
+    let chosen = p
         .streams
-        .into_iter()
-        .find(|s| s.codec_type.as_deref() == Some("video") && s.disposition.attached_pic == 0)
-    else {
+        .iter()
+        .position(|s| s.codec_type.as_deref() == Some("video") && s.disposition.attached_pic == 0);
+    let others_start = p
+        .streams
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != chosen)
+        .filter_map(|(_, s)| s.start_time.as_deref()?.parse::<f64>().ok())
+        .reduce(f64::min);
+    let Some(s) = chosen.map(|i| p.streams.into_iter().nth(i).expect("index from position")) else {
         return fail(
             ErrorCode::NoVideoTrack,
             format!("{} has no video track", input.display()),
@@ -256,12 +273,29 @@ fn from_probe(p: ProbeOut, input: &Path) -> Result<VideoInfo> {
         .as_deref()
         .and_then(|d| d.parse::<f64>().ok())
         .or(format_duration);
-    let frames = s
+    let indexed = s
         .nb_frames
         .as_deref()
         .and_then(|n| n.parse::<u64>().ok())
-        .filter(|&n| n > 0)
-        .or_else(|| duration.map(|d| (d * rate.as_f64()).round() as u64));
+        .filter(|&n| n > 0);
+    let frames_exact = indexed.is_some();
+    let frames = indexed.or_else(|| duration.map(|d| (d * rate.as_f64()).round() as u64));
+    let start_time: f64 = s
+        .start_time
+        .as_deref()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0.0);
+    let time_base = s
+        .time_base
+        .as_deref()
+        .and_then(Rational::parse)
+        .unwrap_or(Rational {
+            num: 1,
+            den: 90_000,
+        });
+    let start_pts = s.start_pts.unwrap_or_else(|| {
+        (start_time * time_base.den as f64 / time_base.num as f64).round() as i64
+    });
     let full_range = pix_fmt.full_range || s.color_range.as_deref() == Some("pc");
     let matrix = match s.color_space.as_deref() {
         Some("bt709") => Matrix::Bt709,
@@ -295,12 +329,12 @@ fn from_probe(p: ProbeOut, input: &Path) -> Result<VideoInfo> {
         pix_fmt,
         rate,
         variable_rate,
-        start_time: s
-            .start_time
-            .as_deref()
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(0.0),
+        start_time,
+        time_base,
+        start_pts,
+        others_start,
         frames,
+        frames_exact,
         duration,
         matrix,
         full_range,
