@@ -5,15 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub const SITE_KEY: &str = "integration-test-site-key";
+pub(crate) const SITE_KEY: &str = "integration-test-site-key";
 
 /// A temporary folder with credentials and a registry, running the real binary.
-pub struct Sandbox {
-    pub dir: tempfile::TempDir,
+pub(crate) struct Sandbox {
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Sandbox {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let s = Sandbox {
             dir: mdrm_testkit::temp_dir(),
         };
@@ -21,11 +21,11 @@ impl Sandbox {
         s
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    pub fn write_credentials(&self, name: &str, site_key: &str) -> PathBuf {
+    pub(crate) fn write_credentials(&self, name: &str, site_key: &str) -> PathBuf {
         let p = self.path(name);
         std::fs::write(
             &p,
@@ -36,11 +36,11 @@ impl Sandbox {
     }
 
     /// Runs `mdrm-dwm --credentials <sandbox>/credentials --registry <sandbox>/registry.json ARGS`.
-    pub fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.run_with("credentials", args)
     }
 
-    pub fn run_with(&self, creds: &str, args: &[&str]) -> Output {
+    pub(crate) fn run_with(&self, creds: &str, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_mdrm-dwm"))
             .arg("--credentials")
             .arg(self.path(creds))
@@ -54,7 +54,7 @@ impl Sandbox {
             .expect("run mdrm-dwm")
     }
 
-    pub fn write_job(&self, name: &str, json: serde_json::Value) -> PathBuf {
+    pub(crate) fn write_job(&self, name: &str, json: serde_json::Value) -> PathBuf {
         let p = self.path(name);
         std::fs::write(&p, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
         p
@@ -62,7 +62,7 @@ impl Sandbox {
 }
 
 /// The DWM code printed on stderr (`error <code>: ...`), and the exit status it maps to.
-pub fn code_of(out: &Output) -> u16 {
+pub(crate) fn code_of(out: &Output) -> u16 {
     let err = String::from_utf8_lossy(&out.stderr);
     let code = err
         .lines()
@@ -83,7 +83,7 @@ pub fn code_of(out: &Output) -> u16 {
 }
 
 /// Parses stdout as JSON.
-pub fn json_of(out: &Output) -> serde_json::Value {
+pub(crate) fn json_of(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}): {}\nstderr: {}",
@@ -94,7 +94,7 @@ pub fn json_of(out: &Output) -> serde_json::Value {
 }
 
 /// Runs ffmpeg with `args` (panics on failure).
-pub fn ffmpeg(args: &[&str]) {
+pub(crate) fn ffmpeg(args: &[&str]) {
     let ff = mdrm_testkit::ffmpeg().expect("ffmpeg");
     let out = Command::new(ff)
         .args(["-nostdin", "-hide_banner", "-v", "error", "-y"])
@@ -109,7 +109,7 @@ pub fn ffmpeg(args: &[&str]) {
 }
 
 /// A natural-looking clip (moving fractal with grain) with a sine audio track.
-pub fn natural_clip(path: &Path, seconds: u32, w: u32, h: u32, variant: u32, codec: &[&str]) {
+pub(crate) fn natural_clip(path: &Path, seconds: u32, w: u32, h: u32, variant: u32, codec: &[&str]) {
     let src = match variant % 2 {
         0 => format!(
             "mandelbrot=s={w}x{h}:r=25:maxiter=120:start_scale=2.5:end_scale=0.4,noise=alls=4:allf=t"
@@ -147,7 +147,7 @@ pub fn natural_clip(path: &Path, seconds: u32, w: u32, h: u32, variant: u32, cod
 }
 
 /// A small test-pattern clip (fast to make) in the given codec.
-pub fn pattern_clip(path: &Path, seconds: u32, size: &str, codec: &[&str]) {
+pub(crate) fn pattern_clip(path: &Path, seconds: u32, size: &str, codec: &[&str]) {
     let src = format!("testsrc2=s={size}:r=25");
     let secs = seconds.to_string();
     let mut args = vec![
@@ -172,7 +172,7 @@ pub fn pattern_clip(path: &Path, seconds: u32, size: &str, codec: &[&str]) {
 }
 
 /// Packet timestamps of a stream (`v:0`, `a:0`), sorted.
-pub fn packet_times(path: &Path, stream: &str) -> Vec<String> {
+pub(crate) fn packet_times(path: &Path, stream: &str) -> Vec<String> {
     let probe = mdrm_testkit::ffprobe().expect("ffprobe");
     let out = Command::new(probe)
         .args([
@@ -203,7 +203,7 @@ pub fn packet_times(path: &Path, stream: &str) -> Vec<String> {
 }
 
 /// ffprobe's codec name of the first video stream.
-pub fn video_codec(path: &Path) -> String {
+pub(crate) fn video_codec(path: &Path) -> String {
     let probe = mdrm_testkit::ffprobe().expect("ffprobe");
     let out = Command::new(probe)
         .args([
@@ -224,6 +224,6 @@ pub fn video_codec(path: &Path) -> String {
 
 /// True when ffmpeg is available (else the test prints SKIPPED, or fails under
 /// MDRM_REQUIRE_TOOLS=1).
-pub fn have_ffmpeg() -> bool {
+pub(crate) fn have_ffmpeg() -> bool {
     mdrm_testkit::ffmpeg().is_some() && mdrm_testkit::ffprobe().is_some()
 }
