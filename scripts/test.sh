@@ -20,7 +20,9 @@ scripts/install-deps.sh
 # shellcheck disable=SC1091
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 # Peer tools from PyPI go into a venv under target/ (Debian's system pip refuses global installs).
-[ -x target/peers-venv/bin/python ] || python3 -m venv target/peers-venv
+if ! target/peers-venv/bin/python -m pip --version >/dev/null 2>&1; then
+  rm -rf target/peers-venv && python3 -m venv target/peers-venv
+fi
 PEERS=$(PYTHON=target/peers-venv/bin/python "$MDRM_SHARED/tools/install-peers.sh" --no-apt)
 eval "$PEERS"
 export MDRM_REQUIRE_TOOLS=1
