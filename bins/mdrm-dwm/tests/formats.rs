@@ -137,6 +137,43 @@ fn every_codec_family_and_container() {
     );
 }
 
+/// `--hwaccel` asks FFmpeg for NVDEC/NVENC and, where they are not listed or a one-frame trial
+/// fails (no NVIDIA GPU on CI), says so on stderr and encodes on the CPU: the job succeeds.
+#[test]
+fn hwaccel_falls_back_to_the_cpu_with_a_log_line() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let s = Sandbox::new();
+    assert_eq!(code_of(&s.run(&["recipients", "add", "alice"])), 0);
+    pattern_clip(
+        &s.path("in.mp4"),
+        2,
+        "320x180",
+        &["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"],
+    );
+    s.write_job(
+        "job.json",
+        json!({"account_id": "f", "content_id": "f", "input": "in.mp4", "output": "hw.mp4",
+               "recipients": ["alice"]}),
+    );
+    let out = s.run(&["embed", "job.json", "--hwaccel", "--preset", "ultrafast"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code_of(&out), 0, "{err}");
+    // Both halves (decode, encode) say where they run.
+    assert!(err.contains("decoding on the"), "{err}");
+    assert!(err.contains("encoding on the"), "{err}");
+    let marked = s.path("hw_alice_1.mp4");
+    assert!(video_codec(&marked).starts_with("h264"));
+    assert_eq!(
+        packet_times(&marked, "v:0"),
+        packet_times(&s.path("in.mp4"), "v:0")
+    );
+    if !err.contains("on the GPU") {
+        assert!(err.contains("on the CPU (libx264)"), "{err}");
+    }
+}
+
 #[test]
 fn ten_bit_prores_round_trip_detects() {
     if !have_ffmpeg() {

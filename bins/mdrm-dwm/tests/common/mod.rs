@@ -109,7 +109,14 @@ pub(crate) fn ffmpeg(args: &[&str]) {
 }
 
 /// A natural-looking clip (moving fractal with grain) with a sine audio track.
-pub(crate) fn natural_clip(path: &Path, seconds: u32, w: u32, h: u32, variant: u32, codec: &[&str]) {
+pub(crate) fn natural_clip(
+    path: &Path,
+    seconds: u32,
+    w: u32,
+    h: u32,
+    variant: u32,
+    codec: &[&str],
+) {
     let src = match variant % 2 {
         0 => format!(
             "mandelbrot=s={w}x{h}:r=25:maxiter=120:start_scale=2.5:end_scale=0.4,noise=alls=4:allf=t"
