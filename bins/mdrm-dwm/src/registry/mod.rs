@@ -1,0 +1,125 @@
+//! Recipient registries: who gets which serial DWM ID, and the history of embedding jobs.
+//!
+//! [`local::LocalRegistry`] (the default) is a small JSON database in the user's data
+//! directory. [`server::ServerRegistry`] is the face for `mdrm-server`'s registry, named by a
+//! `server=` line in the credentials; the server does not offer it yet, so every call fails
+//! with code 326.
+
+pub mod local;
+pub mod server;
+
+use serde::{Deserialize, Serialize};
+
+use crate::credentials::Credentials;
+use crate::error::{ErrorCode, Result, fail};
+
+/// A registered recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    /// The recipient's name (unique).
+    pub name: String,
+    /// The serial DWM ID (registration order, from 1).
+    pub dwm_id: u32,
+    /// When it was registered (RFC 3339, UTC).
+    pub registered: String,
+}
+
+/// One embedding job for one recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRecord {
+    /// The job file's `account_id`.
+    pub account_id: String,
+    /// The job file's `content_id`.
+    pub content_id: String,
+    /// The recipient's name.
+    pub recipient: String,
+    /// The embedded DWM ID.
+    pub dwm_id: u32,
+    /// The output file written.
+    pub output: String,
+    /// When it finished (RFC 3339, UTC).
+    pub time: String,
+}
+
+/// What every registry offers.
+pub trait RecipientRegistry {
+    /// Registers `name` with the next serial DWM ID.
+    fn add(&mut self, name: &str) -> Result<Recipient>;
+    /// All recipients, in registration order.
+    fn list(&self) -> Result<Vec<Recipient>>;
+    /// The recipient called `name`.
+    fn by_name(&self, name: &str) -> Result<Option<Recipient>>;
+    /// The recipient holding `dwm_id`.
+    fn by_id(&self, dwm_id: u32) -> Result<Option<Recipient>>;
+    /// Records a finished embedding job.
+    fn record_job(&mut self, job: JobRecord) -> Result<()>;
+    /// Every recorded job, oldest first.
+    fn jobs(&self) -> Result<Vec<JobRecord>>;
+}
+
+/// Checks a recipient name: 1..=100 bytes, no path separators or control characters, not
+/// starting with a dot (names become part of file names).
+pub fn check_name(name: &str) -> Result<()> {
+    let bad = name.is_empty()
+        || name.len() > 100
+        || name.starts_with('.')
+        || name.trim() != name
+        || name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control());
+    if bad {
+        return fail(
+            ErrorCode::RecipientName,
+            format!(
+                "recipient name {name:?} is invalid (1-100 bytes, no '/', '\\', control characters, leading dot or surrounding spaces)"
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Opens the registry the credentials call for: the server's when they name one, else the
+/// local file at `local_path`.
+pub fn open(
+    creds: &Credentials,
+    local_path: &std::path::Path,
+) -> Result<Box<dyn RecipientRegistry>> {
+    match &creds.server {
+        Some(url) => Ok(Box::new(server::ServerRegistry::new(url)?)),
+        None => Ok(Box::new(local::LocalRegistry::open(local_path, creds)?)),
+    }
+}
+
+/// The current time as RFC 3339 UTC.
+pub fn now() -> String {
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        for ok in ["alice", "Studio Ü 7", "a-b_c.d"] {
+            check_name(ok).unwrap();
+        }
+        for bad in [
+            "",
+            ".hidden",
+            "a/b",
+            "a\\b",
+            "tab\there",
+            " pad",
+            &"x".repeat(101),
+        ] {
+            assert_eq!(
+                check_name(bad).unwrap_err().code,
+                ErrorCode::RecipientName,
+                "{bad:?}"
+            );
+        }
+    }
+}

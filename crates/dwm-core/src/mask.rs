@@ -1,0 +1,277 @@
+//! Perceptual masking: how strongly the mark may be added at each pixel.
+//!
+//! Texture hides noise, flat areas and dark areas show it, and a strong edge next to a flat
+//! area shows a halo. So the strength follows the local activity measured as the *smallest*
+//! variance of the four quarters of each block (an edge leaves at least one quarter flat),
+//! eroded over the 3x3 neighbouring blocks (so a textured block does not spill strength into
+//! a flat neighbour), with a luminance factor that lowers it in dark and near-white areas.
+//! Finally the frame's mean squared strength is capped, which bounds the mark's energy per
+//! frame (PSNR >= 43 dB before rounding) whatever the content.
+
+use crate::geometry::Rect;
+use crate::plane::{Plane, Sample};
+
+/// Squared strength in flat areas (8-bit units; the pattern has unit RMS).
+const S2_FLAT: f32 = 0.7;
+/// Squared strength added per unit of local variance. Together with `S2_FLAT` this keeps the
+/// SSIM loss of a window, about s^2 / (2 var + 58.5), near 1% whatever the texture.
+const S2_GAIN: f32 = 0.035;
+/// Largest strength.
+const S_MAX: f32 = 4.0;
+/// Cap on the frame's mean squared strength (MSE of the mark, 8-bit units): 43.3 dB PSNR.
+const S2_BUDGET: f32 = 3.0;
+
+/// Luminance factor for a block mean `y` in 8-bit units.
+fn luminance_factor(y: f32) -> f32 {
+    const DARK0: f32 = 24.0; // at or below: 0.3
+    const DARK1: f32 = 72.0; // at or above: 1.0
+    const BRIGHT0: f32 = 215.0; // above: fades to 0.5 at 245
+    if y <= DARK0 {
+        0.3
+    } else if y < DARK1 {
+        0.3 + 0.7 * (y - DARK0) / (DARK1 - DARK0)
+    } else if y > BRIGHT0 {
+        (1.0 - 0.5 * ((y - BRIGHT0) / 30.0).min(1.0)).max(0.5)
+    } else {
+        1.0
+    }
+}
+
+/// The block side (frame pixels) used for a picture of height `h`: 8 at 1080p, scaled.
+pub(crate) fn block_size(h: usize) -> usize {
+    ((h as f32 / 135.0).round() as usize).clamp(4, 32) & !1
+}
+
+/// The strength over the active rectangle, in the plane's sample units: one value per block
+/// centre, interpolated bilinearly to pixels row by row when the mark is applied.
+#[derive(Debug, Clone)]
+pub struct StrengthMap {
+    pub(crate) rect: Rect,
+    block: usize,
+    bw: usize,
+    bh: usize,
+    blocks: Vec<f32>,
+    frac: Vec<f32>,
+}
+
+impl StrengthMap {
+    /// The rectangle the map covers.
+    pub fn rect(&self) -> Rect {
+        self.rect
+    }
+
+    /// Writes the strengths of row `y` (relative to the rectangle) into `out` (`rect.w` long).
+    pub(crate) fn row(&self, y: usize, line: &mut Vec<f32>, out: &mut [f32]) {
+        let b = self.block as f32;
+        let (y0, y1, fy) = crate::geometry::axis_tap((y as f32 + 0.5) / b - 0.5, self.bh);
+        let bw = self.bw;
+        let (r0, r1) = (
+            &self.blocks[y0 * bw..(y0 + 1) * bw],
+            &self.blocks[y1 * bw..(y1 + 1) * bw],
+        );
+        line.clear();
+        line.extend(r0.iter().zip(r1).map(|(a, c)| a + (c - a) * fy));
+        interpolate_line(line, self.block, &self.frac, out);
+    }
+
+    /// The strength at (x, y) relative to the rectangle (tests and diagnostics).
+    pub fn at(&self, x: usize, y: usize) -> f32 {
+        let mut line = Vec::new();
+        let mut out = vec![0f32; self.rect.w];
+        self.row(y, &mut line, &mut out);
+        out[x]
+    }
+}
+
+/// Computes the strength map of one frame over `rect`.
+pub(crate) fn strength_map<T: Sample>(luma: &Plane<'_, T>, rect: Rect) -> StrengthMap {
+    let b = block_size(luma.height);
+    let half = b / 2;
+    let bw = rect.w.div_ceil(b);
+    let bh = rect.h.div_ceil(b);
+    let to8 = luma.to_8bit_scale();
+    let mut act = vec![0f32; bw * bh];
+    let mut mean = vec![0f32; bw * bh];
+    // Quarter sums per block row: 2 quarter rows x (2 * bw) quarter columns.
+    let qw = 2 * bw;
+    let mut qs = vec![0f32; 2 * qw];
+    let mut qq = vec![0f32; 2 * qw];
+    let mut qn = vec![0f32; 2 * qw];
+    for by in 0..bh {
+        qs.iter_mut().for_each(|v| *v = 0.0);
+        qq.iter_mut().for_each(|v| *v = 0.0);
+        qn.iter_mut().for_each(|v| *v = 0.0);
+        let y0 = by * b;
+        let y1 = (y0 + b).min(rect.h);
+        for y in y0..y1 {
+            let qy = usize::from(y - y0 >= half);
+            let row = &luma.row(rect.y + y)[rect.x..rect.x + rect.w];
+            let o = qy * qw;
+            T::group_sums(row, half, &mut qs[o..o + qw], &mut qq[o..o + qw]);
+            for (qx, n) in qn[o..o + qw].iter_mut().enumerate() {
+                *n += (rect.w.saturating_sub(qx * half)).min(half) as f32;
+            }
+        }
+        for bx in 0..bw {
+            let mut min_var = f32::INFINITY;
+            let (mut s_all, mut n_all) = (0f32, 0f32);
+            for qy in 0..2 {
+                for qx in 0..2 {
+                    let i = qy * qw + 2 * bx + qx;
+                    let n = qn[i];
+                    if n == 0.0 {
+                        continue;
+                    }
+                    let m = qs[i] / n;
+                    let var = (qq[i] / n - m * m).max(0.0);
+                    min_var = min_var.min(var);
+                    s_all += qs[i];
+                    n_all += n;
+                }
+            }
+            act[by * bw + bx] = if min_var.is_finite() {
+                min_var.sqrt() * to8
+            } else {
+                0.0
+            };
+            mean[by * bw + bx] = if n_all > 0.0 {
+                s_all / n_all * to8
+            } else {
+                0.0
+            };
+        }
+    }
+    // Erode activity over 3x3 blocks, then turn it into a strength.
+    let mut strength = vec![0f32; bw * bh];
+    for by in 0..bh {
+        for bx in 0..bw {
+            let mut m = f32::INFINITY;
+            for ny in by.saturating_sub(1)..(by + 2).min(bh) {
+                for nx in bx.saturating_sub(1)..(bx + 2).min(bw) {
+                    m = m.min(act[ny * bw + nx]);
+                }
+            }
+            let s = (S2_FLAT + S2_GAIN * m * m).sqrt().min(S_MAX);
+            strength[by * bw + bx] = s * luminance_factor(mean[by * bw + bx]);
+        }
+    }
+    // Cap the frame's energy.
+    let ms: f32 = strength.iter().map(|s| s * s).sum::<f32>() / strength.len() as f32;
+    let cap = if ms > S2_BUDGET {
+        (S2_BUDGET / ms).sqrt()
+    } else {
+        1.0
+    };
+    let unit = cap / to8; // back to sample units
+    strength.iter_mut().for_each(|v| *v *= unit);
+    StrengthMap {
+        rect,
+        block: b,
+        bw,
+        bh,
+        blocks: strength,
+        frac: (0..b).map(|j| (j as f32 + 0.5) / b as f32).collect(),
+    }
+}
+
+/// Linear interpolation of block-centre values `line` (block side `b`) to pixels: pixel `x`
+/// sits at (x + 0.5) / b - 0.5 in block units; `frac[j]` = (j + 0.5) / b.
+fn interpolate_line(line: &[f32], b: usize, frac: &[f32], out: &mut [f32]) {
+    let half = b / 2;
+    let n = out.len();
+    // Up to the first block centre and after the last one the value is constant.
+    let head = half.min(n);
+    out[..head].iter_mut().for_each(|v| *v = line[0]);
+    let mut x = head;
+    for seg in 0..line.len().saturating_sub(1) {
+        if x >= n {
+            break;
+        }
+        let a = line[seg];
+        let d = line[seg + 1] - a;
+        let len = b.min(n - x);
+        for (o, f) in out[x..x + len].iter_mut().zip(frac) {
+            *o = a + d * f;
+        }
+        x += len;
+    }
+    let last = line[line.len() - 1];
+    out[x..].iter_mut().for_each(|v| *v = last);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plane_of(data: &[u8], w: usize, h: usize) -> Plane<'_, u8> {
+        Plane::new(data, w, h, 8).unwrap()
+    }
+
+    #[test]
+    fn flat_areas_get_the_floor_and_texture_more() {
+        let (w, h) = (128, 72);
+        let mut data = vec![128u8; w * h];
+        // Right quarter: strong texture.
+        for y in 0..h {
+            for x in 3 * w / 4..w {
+                data[y * w + x] = if (x + y) % 2 == 0 { 116 } else { 140 };
+            }
+        }
+        let m = strength_map(&plane_of(&data, w, h), Rect::full(w, h));
+        assert!((m.at(5, 30) - S2_FLAT.sqrt()).abs() < 1e-3);
+        assert!(m.at(120, 30) > 2.0 * S2_FLAT.sqrt());
+    }
+
+    #[test]
+    fn line_interpolation_matches_the_formula() {
+        let b = 8;
+        let line = [1.0f32, 3.0, -2.0, 5.0];
+        let frac: Vec<f32> = (0..b).map(|j| (j as f32 + 0.5) / b as f32).collect();
+        for n in [29usize, 32, 37] {
+            let mut out = vec![0f32; n];
+            interpolate_line(&line, b, &frac, &mut out);
+            for (x, v) in out.iter().enumerate() {
+                let (i0, i1, f) =
+                    crate::geometry::axis_tap((x as f32 + 0.5) / b as f32 - 0.5, line.len());
+                let want = line[i0] + (line[i1] - line[i0]) * f;
+                assert!((v - want).abs() < 1e-5, "n {n} x {x}: {v} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn dark_areas_get_less() {
+        let (w, h) = (64, 36);
+        let data = vec![16u8; w * h];
+        let m = strength_map(&plane_of(&data, w, h), Rect::full(w, h));
+        assert!(m.at(10, 10) < 0.5 * S2_FLAT.sqrt());
+    }
+
+    #[test]
+    fn energy_is_capped() {
+        let (w, h) = (64, 64);
+        let data: Vec<u8> = (0..w * h)
+            .map(|i| if (i * 7919) % 13 > 6 { 40 } else { 220 })
+            .collect();
+        let m = strength_map(&plane_of(&data, w, h), Rect::full(w, h));
+        let mut sum = 0f32;
+        for y in 0..h {
+            for x in 0..w {
+                sum += m.at(x, y).powi(2);
+            }
+        }
+        let ms = sum / (w * h) as f32;
+        assert!(ms <= S2_BUDGET * 1.05, "{ms}");
+    }
+
+    #[test]
+    fn ten_bit_planes_scale_with_the_depth() {
+        let (w, h) = (64, 36);
+        let d8 = vec![128u8; w * h];
+        let d10 = vec![512u16; w * h];
+        let m8 = strength_map(&plane_of(&d8, w, h), Rect::full(w, h));
+        let p10 = Plane::new(&d10[..], w, h, 10).unwrap();
+        let m10 = strength_map(&p10, Rect::full(w, h));
+        assert!((m10.at(3, 3) - 4.0 * m8.at(3, 3)).abs() < 1e-3);
+    }
+}
