@@ -476,7 +476,8 @@ fn full_disk_is_1205_and_leaves_nothing() {
 
     // A really full file system: a small tmpfs (needs root).
     let Some(fs) = SmallTmpfs::mount(d.join("small"), "256k") else {
-        return skip("cannot mount a tmpfs here (needs root)");
+        eprintln!("SKIPPED: the tmpfs case (cannot mount here); 1205 was shown above");
+        return;
     };
     let out = fs.0.join("out");
     let run = run_in(d, job_args(&source(), &out));
@@ -484,26 +485,59 @@ fn full_disk_is_1205_and_leaves_nothing() {
     assert!(entries(&fs.0).is_empty(), "{:?}", entries(&fs.0));
 }
 
+/// Asserts a 1206 failure kept the old package at `out` and left no staging folder.
+fn assert_1206_kept_old(run: &Run, out: &Path, parent: &Path) {
+    run.expect(1206);
+    assert!(run.info().contains(out.to_str().unwrap()), "{}", run.info());
+    assert_eq!(entries(out), ["old.txt"]);
+    assert_eq!(std::fs::read(out.join("old.txt")).unwrap(), b"old package");
+    let left = entries(parent);
+    assert!(
+        left.iter().all(|e| !e.starts_with(".mdrm")),
+        "staging or moved-aside folder left: {left:?}"
+    );
+}
+
 #[test]
 fn failed_final_rename_is_1206_and_keeps_the_old_package() {
+    if !is_root() {
+        return skip("1206 needs root here (a mount point, or a folder of another user)");
+    }
+    // 1. -o is a mount point: the old package cannot be moved aside (EBUSY).
     let dir = mdrm_testkit::temp_dir();
     let d = dir.path();
-    // -o is a mount point: the finished package cannot be moved there (EBUSY), whatever the
-    // permissions.
-    let Some(fs) = SmallTmpfs::mount(d.join("out"), "1m") else {
-        return skip("cannot mount a tmpfs here (needs root)");
+    match SmallTmpfs::mount(d.join("out"), "1m") {
+        Some(fs) => {
+            std::fs::write(fs.0.join("old.txt"), b"old package").unwrap();
+            let mut args = job_args(&source(), &fs.0);
+            args.push("--overwrite".into());
+            assert_1206_kept_old(&run_in(d, args), &fs.0, d);
+        }
+        None => eprintln!("SKIPPED: the mount-point case (cannot mount a tmpfs here)"),
+    }
+
+    // 2. -o belongs to root in a sticky, world-writable folder (like /tmp) and nobody
+    //    packages: the staging folder can be made, the old package cannot be moved (EPERM).
+    let Some(setpriv) = mdrm_testkit::tool("setpriv", None) else {
+        return skip("setpriv (util-linux) is needed to run as nobody");
     };
-    std::fs::write(fs.0.join("old.txt"), b"old package").unwrap();
-    let run = run_in(d, {
-        let mut a = job_args(&source(), &fs.0);
-        a.push("--overwrite".into());
-        a
-    });
-    run.expect(1206);
-    assert!(run.info().contains("out"), "{}", run.info());
-    assert_eq!(entries(&fs.0), ["old.txt"]);
-    assert_eq!(std::fs::read(fs.0.join("old.txt")).unwrap(), b"old package");
-    assert_eq!(entries(d), ["out"], "no staging folder left");
+    use std::os::unix::fs::PermissionsExt;
+    let sticky = mdrm_testkit::temp_dir();
+    let p = sticky.path();
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let out = p.join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("old.txt"), b"old package").unwrap();
+    let input = p.join("movie.mp4");
+    std::fs::copy(source(), &input).unwrap();
+    let mut cmd = Command::new(setpriv);
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_mdrm-dash"))
+        .args(job_args(&input, &out))
+        .arg("--overwrite")
+        .current_dir("/");
+    assert_1206_kept_old(&common::run(&mut cmd), &out, p);
+    assert_eq!(entries(p), ["movie.mp4", "out"]);
 }
 
 #[test]
@@ -542,6 +576,7 @@ fn key_server_errors_are_2002_and_its_keys_work() {
     let dir = mdrm_testkit::temp_dir();
     let d = dir.path();
     let kms = server.url();
+    let log = d.join("kms.log");
     let go = |site: &str, key: &str, flags: &[&str]| {
         let replace = [
             ("--encryption-key", None),
@@ -549,6 +584,7 @@ fn key_server_errors_are_2002_and_its_keys_work() {
             ("--site-id", Some(site)),
             ("--access-key", Some(key)),
             ("--kms-url", Some(kms.as_str())),
+            ("--log-file", Some(log.to_str().unwrap())),
         ];
         run_with(d, &replace, flags)
     };
@@ -572,6 +608,9 @@ fn key_server_errors_are_2002_and_its_keys_work() {
     run.expect(0);
     assert!(d.join("out/manifest.mpd").is_file());
     assert!(!run.stderr.contains(access));
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(log_text.matches("DASH Packaging start").count(), 3);
+    assert!(!log_text.contains(access) && !log_text.contains(wrong_key));
     drop(server);
 }
 
