@@ -32,7 +32,12 @@ fn plays_in_shaka_and_dashjs_in_both_schemes_and_fails_with_a_wrong_key() {
     // A wrong key must fail (the check can fail).
     let wrong = format!("{KID}:00112233445566778899aabbccddeeff");
     for player in ["shaka", "dashjs"] {
-        let (ok, report) = play(player, &tmp.path().join("cenc"), "manifest.mpd", &[wrong.clone()]);
+        let (ok, report) = play(
+            player,
+            &tmp.path().join("cenc"),
+            "manifest.mpd",
+            std::slice::from_ref(&wrong),
+        );
         assert!(!ok, "{player} played with a wrong key: {report}");
         assert!(report["errorCount"].as_u64().unwrap_or(0) > 0, "{report}");
     }
@@ -77,6 +82,14 @@ fn ladder_plays_and_switches_rungs_when_forced() {
         )
     });
     assert!(run.status.success(), "{report}");
-    assert_eq!(report["rungs"], serde_json::json!([360, 540, 720]), "{report}");
-    assert_eq!(report["heights"], serde_json::json!([360, 720, 540]), "{report}");
+    assert_eq!(
+        report["rungs"],
+        serde_json::json!([360, 540, 720]),
+        "{report}"
+    );
+    assert_eq!(
+        report["heights"],
+        serde_json::json!([360, 720, 540]),
+        "{report}"
+    );
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the mdrm-dash integration tests.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod xml;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

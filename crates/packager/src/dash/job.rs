@@ -256,19 +256,37 @@ pub fn run(
     }
 
     // Segment boundaries: the sync samples of the reference track (the first video track,
-    // else the first audio track), in seconds, applied to every track.
+    // else the first audio track), as presentation times in seconds (after each track's edit
+    // list), applied to every track: an AAC track whose edit list skips its priming samples is
+    // cut where its presentation reaches the video's key frame, as Shaka Packager does.
     let target = settings.segment_duration.unwrap_or(6.0);
     let reference = tracks
         .iter()
         .position(|t| t.kind == Kind::Video)
         .or_else(|| tracks.iter().position(|t| t.kind == Kind::Audio))
         .expect("there is an audio or video track");
+    let reference_cuts = {
+        let r = &tracks[reference];
+        plan_cuts(
+            &r.samples,
+            (target * r.track.timescale as f64).round() as u64,
+        )
+    };
     let cut_seconds: Vec<f64> = {
         let r = &tracks[reference];
-        let ts = r.track.timescale as f64;
-        plan_cuts(&r.samples, (target * ts).round() as u64)
-            .into_iter()
-            .map(|c| c as f64 / ts)
+        let first_dts = r.samples.first().map_or(0, |s| s.dts) as i64;
+        let edit = r.track.edit_media_start();
+        reference_cuts
+            .iter()
+            .map(|&c| {
+                // The key frame's presentation time: its composition offset (B-frame delay)
+                // in, the edit list's start out.
+                let at = r
+                    .samples
+                    .partition_point(|s| s.dts - (first_dts as u64) < c);
+                let cts_offset = r.samples.get(at).map_or(0, |s| s.cts_offset);
+                (c as i64 + first_dts + cts_offset - edit) as f64 / r.track.timescale as f64
+            })
             .collect()
     };
     log.step(&format!(
@@ -285,10 +303,21 @@ pub fn run(
     let mut outputs = Vec::with_capacity(tracks.len());
     for (t, key) in tracks.iter().zip(&track_keys) {
         let ts = t.track.timescale as f64;
-        let cuts: Vec<u64> = cut_seconds
-            .iter()
-            .map(|s| (s * ts).round() as u64)
-            .collect();
+        let cuts: Vec<u64> = if t.id == tracks[reference].id {
+            reference_cuts.clone()
+        } else {
+            // Back from presentation time to this track's relative decode time.
+            let edit = t.track.edit_media_start();
+            let first = t.samples.first();
+            let first_dts = first.map_or(0, |s| s.dts) as i64;
+            let first_cts_offset = first.map_or(0, |s| s.cts_offset);
+            cut_seconds
+                .iter()
+                .map(|s| {
+                    ((s * ts).round() as i64 + edit - first_cts_offset - first_dts).max(0) as u64
+                })
+                .collect()
+        };
         if t.kind == Kind::Video && t.id != tracks[reference].id {
             check_alignment(t, &cuts, &tracks[reference])?;
         }

@@ -214,7 +214,8 @@ pub(crate) fn build(
                 } else {
                     1
                 },
-                codecs: "wvtt".into(),
+                // The plain `text/vtt` file is no ISO-BMFF track: no codecs string.
+                codecs: String::new(),
                 width: None,
                 height: None,
                 frame_rate: None,

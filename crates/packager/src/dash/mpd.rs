@@ -386,11 +386,14 @@ fn render_protection(s: &mut String, cp: &ContentProtection) {
 fn render_representation(s: &mut String, r: &Representation) {
     let _ = write!(
         s,
-        "      <Representation id=\"{}\" bandwidth=\"{}\" codecs=\"{}\"",
+        "      <Representation id=\"{}\" bandwidth=\"{}\"",
         esc(&r.id),
         r.bandwidth,
-        esc(&r.codecs)
     );
+    // A side-loaded text file (`text/vtt`) has no codecs string.
+    if !r.codecs.is_empty() {
+        let _ = write!(s, " codecs=\"{}\"", esc(&r.codecs));
+    }
     if let (Some(w), Some(h)) = (r.width, r.height) {
         let _ = write!(s, " width=\"{w}\" height=\"{h}\"");
     }
@@ -771,7 +774,7 @@ mod tests {
                     representations: vec![Representation {
                         id: "text_en".into(),
                         bandwidth: 256,
-                        codecs: "wvtt".into(),
+                        codecs: String::new(),
                         width: None,
                         height: None,
                         frame_rate: None,
