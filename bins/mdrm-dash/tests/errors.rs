@@ -352,6 +352,73 @@ fn non_mp4_and_damaged_media_are_1102_naming_the_file() {
 }
 
 #[test]
+fn unsupported_codec_is_1102_naming_track_and_codec() {
+    let Some(ffmpeg) = mdrm_testkit::ffmpeg() else {
+        return;
+    };
+    let dir = mdrm_testkit::temp_dir();
+    let d = dir.path();
+    let input = d.join("mpeg4.mp4");
+    let made = Command::new(ffmpeg)
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=d=2:s=160x120:r=25",
+        ])
+        .args(["-c:v", "mpeg4"])
+        .arg(&input)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = d.join("out");
+    let run = run_in(d, job_args(&input, &out));
+    run.expect(1102);
+    assert!(
+        run.info().contains("mpeg4.mp4 track 1") && run.info().contains("not supported"),
+        "{}",
+        run.info()
+    );
+    assert_nothing_left(&out, d);
+}
+
+#[test]
+fn input_without_a_file_size_is_1207() {
+    let dir = mdrm_testkit::temp_dir();
+    let d = dir.path();
+    run_with(d, &[("-i", Some("/dev/null"))], &[]).expect(1207);
+    let fifo = d.join("pipe.mp4");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let run = run_with(d, &[("-i", Some(fifo.to_str().unwrap()))], &[]);
+        run.expect(1207);
+        assert!(run.info().contains("pipe.mp4"), "{}", run.info());
+    }
+}
+
+#[test]
+fn a_failure_without_o_leaves_nothing_in_the_current_folder() {
+    let dir = mdrm_testkit::temp_dir();
+    let d = dir.path();
+    let input = d.join("movie.mp4");
+    std::fs::copy(source(), &input).unwrap();
+    let mut args = args_with(Path::new("unused"), &[("-o", None)]);
+    args.retain(|a| a != source().to_str().unwrap());
+    args.retain(|a| a != "-i");
+    args.extend(["-i".into(), "movie.mp4".into()]);
+    let mut failing = args.clone();
+    failing.extend(["-i".into(), "[+format=webvtt]/nonexistent.vtt".into()]);
+    run_in(d, failing).expect(1201);
+    assert_eq!(entries(d), ["movie.mp4"]);
+    // The same without the failure: the package is a folder named after the input.
+    run_in(d, args).expect(0);
+    assert_eq!(entries(d), ["movie", "movie.mp4"]);
+    assert!(d.join("movie/manifest.mpd").is_file());
+}
+
+#[test]
 fn missing_values_and_wrong_counts_are_1103() {
     let dir = mdrm_testkit::temp_dir();
     let d = dir.path();
@@ -612,6 +679,56 @@ fn key_server_errors_are_2002_and_its_keys_work() {
     assert_eq!(log_text.matches("DASH Packaging start").count(), 3);
     assert!(!log_text.contains(access) && !log_text.contains(wrong_key));
     drop(server);
+}
+
+#[test]
+fn key_server_answers_that_are_no_keys_are_2002_2004_2005() {
+    let dir = mdrm_testkit::temp_dir();
+    let d = dir.path();
+    let cases: [(u16, &str, &'static str, i32, &str); 3] = [
+        (
+            500,
+            "application/json",
+            r#"{"error_code":"INTERNAL","error_message":"database down"}"#,
+            2002,
+            "database down",
+        ),
+        (
+            200,
+            "application/xml",
+            "<?xml version=\"1.0\"?>\n<cpix:CPIX xmlns:cpix=\"urn:dashif:org:cpix\" \
+             xmlns:pskc=\"urn:ietf:params:xml:ns:keyprov:pskc\" id=\"c\">\
+             <cpix:ContentKeyList/></cpix:CPIX>\n",
+            2004,
+            "no content key",
+        ),
+        (
+            200,
+            "text/plain",
+            "this is not CPIX",
+            2005,
+            "malformed CPIX",
+        ),
+    ];
+    for (status, content_type, body, code, says) in cases {
+        let server = ScriptedServer::start(status, content_type, body);
+        let url = server.url();
+        let run = run_with(
+            d,
+            &[
+                ("--encryption-key", None),
+                ("--key-id", None),
+                ("--site-id", Some("TEST")),
+                ("--access-key", Some("c2NyaXB0ZWQtYWNjZXNz")),
+                ("--kms-url", Some(&url)),
+            ],
+            &[],
+        );
+        run.expect(code);
+        assert!(run.info().contains(says), "{code}: {}", run.info());
+        assert!(!run.stdout.contains("c2NyaXB0ZWQtYWNjZXNz"));
+        assert!(!run.stderr.contains("c2NyaXB0ZWQtYWNjZXNz"));
+    }
 }
 
 #[test]
