@@ -6,8 +6,9 @@
 #   INPUT   default: ../shared/testmedia/peers/source_h264_aac_360p_10s.mp4
 #   OUTDIR  default: ./demo-output (replaced)
 #
-# Today the main job is the fragmenter (mdrm-box fragment: init + media segments per track);
-# it becomes the DASH packager once mdrm-dash lands.
+# The main job: mdrm-dash packages INPUT into an encrypted DASH presentation (cenc; Widevine,
+# PlayReady and ClearKey signalling) with keys from the embedded local keystore (created on
+# first use under the user's data folder), and writes keys.json for ClearKey playback tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -24,9 +25,8 @@ fi
 # shellcheck disable=SC1091
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 
-cargo build --release --locked -p mdrm-box
-BIN=target/release/mdrm-box
-rm -rf "$OUT"
-"$BIN" info "$INPUT"
-"$BIN" fragment "$INPUT" "$OUT" --segment-duration 4
-echo "wrote $(find "$OUT" -type f | wc -l) files under $OUT"
+cargo build --release --locked -p mdrm-dash -p mdrm-box
+target/release/mdrm-box info "$INPUT"
+target/release/mdrm-dash -i "$INPUT" -o "$OUT" --overwrite --contents-id demo \
+  --write-clearkey-json --segment-duration 4
+echo "wrote $(find "$OUT" -type f | wc -l) files under $OUT: $OUT/manifest.mpd (keys in $OUT/keys.json)"

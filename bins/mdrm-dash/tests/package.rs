@@ -410,36 +410,12 @@ fn browser_plays_a_multi_key_package_with_all_its_keys() {
     assert!(r.ok, "{}\n{}", r.stdout, r.stderr);
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("keys.json")).unwrap()).unwrap();
-    let pairs: Vec<String> = json["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| {
-            format!(
-                "{}:{}",
-                k["kid_hex"].as_str().unwrap(),
-                k["key_hex"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let pairs = key_pairs(&json, |_| true);
     let (ok, report) = play("shaka", &out, "manifest.mpd", &pairs);
     assert!(ok, "{report}");
     assert!(report["checks"]["framesDecoded"] == true, "{report}");
-    // Only the SD and audio keys: the HD rung cannot be decrypted, but the player may still
-    // play SD; with no video key at all it must fail.
-    let audio_only: Vec<String> = json["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|k| k["track_type"] == "AUDIO")
-        .map(|k| {
-            format!(
-                "{}:{}",
-                k["kid_hex"].as_str().unwrap(),
-                k["key_hex"].as_str().unwrap()
-            )
-        })
-        .collect();
+    // With only the audio key the video cannot be decrypted: playback must fail.
+    let audio_only = key_pairs(&json, |k| k["track_type"] == "AUDIO");
     let (ok, report) = play("shaka", &out, "manifest.mpd", &audio_only);
     assert!(!ok, "played video without its keys: {report}");
 }
@@ -514,6 +490,23 @@ fn ttml_tracks_are_packaged_only_with_subtitles_and_stay_clear() {
             .all("AdaptationSet")
             .all(|s| s.req("contentType") != "text")
     );
+}
+
+/// `KID:KEY` hex pairs of the keys.json entries that `keep` selects.
+fn key_pairs(json: &serde_json::Value, keep: impl Fn(&serde_json::Value) -> bool) -> Vec<String> {
+    json["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| keep(k))
+        .map(|k| {
+            format!(
+                "{}:{}",
+                k["kid_hex"].as_str().unwrap(),
+                k["key_hex"].as_str().unwrap()
+            )
+        })
+        .collect()
 }
 
 fn read_all<R: std::io::Read + std::io::Seek>(r: &mut Mp4Reader<R>, id: u32) -> Vec<u8> {

@@ -1,6 +1,7 @@
 //! The whole fragmenting job for clear output: init segment and media segments of one track,
 //! sample data streamed from the input in bounded pieces.
 
+use std::borrow::Cow;
 use std::io::{Read, Seek, Write};
 use std::ops::Range;
 
@@ -35,7 +36,7 @@ pub struct SegmentInfo {
 pub struct Fragmenter<'a, R> {
     reader: &'a mut Mp4Reader<R>,
     track_id: u32,
-    samples: Vec<Sample>,
+    samples: Cow<'a, [Sample]>,
     ranges: Vec<Range<usize>>,
     next: usize,
     styp: bool,
@@ -54,13 +55,15 @@ impl<'a, R: Read + Seek> Fragmenter<'a, R> {
     }
 
     /// Fragments `track_id` at given segment start times (relative decode times in the track
-    /// timescale; e.g. the cuts of another track, for aligned segments).
+    /// timescale; e.g. the cuts of another track, for aligned segments). `samples` are the
+    /// track's samples, owned or borrowed (a caller that keeps the table need not copy it).
     pub fn with_cuts(
         reader: &'a mut Mp4Reader<R>,
         track_id: u32,
-        samples: Vec<Sample>,
+        samples: impl Into<Cow<'a, [Sample]>>,
         cuts: &[u64],
     ) -> Result<Self> {
+        let samples = samples.into();
         let ranges = split_at(&samples, cuts);
         Ok(Fragmenter {
             reader,

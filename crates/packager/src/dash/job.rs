@@ -138,9 +138,15 @@ pub fn run(
         for t in reader.tracks() {
             match layout::classify(path, t, opts.subtitles)? {
                 Ok(kind) => {
+                    // One table per track for the whole job (no spare capacity: it is the
+                    // part of the memory that grows with the input's length).
                     let samples = reader
                         .samples(t.id)
                         .and_then(|it| it.collect::<bmff::Result<Vec<_>>>())
+                        .map(|mut v| {
+                            v.shrink_to_fit();
+                            v
+                        })
                         .map_err(|source| Error::Media {
                             path: path.clone(),
                             source,

@@ -133,7 +133,7 @@ pub(crate) fn write_representation<R: Read + Seek>(
     };
     let info = encryptor.as_ref().map(|e| e.track_info());
     let mut frag =
-        Fragmenter::with_cuts(reader, t.track.id, t.samples.clone(), cuts).map_err(media_err)?;
+        Fragmenter::with_cuts(reader, t.track.id, &t.samples[..], cuts).map_err(media_err)?;
     let video = t.kind == Kind::Video;
     let init = frag
         .init_segment_with(|_, moov| -> Result<(), cenc::CencError> {
