@@ -62,7 +62,11 @@ pub struct CommonArgs {
     #[arg(long = "overwrite")]
     pub overwrite: bool,
     /// Segment duration in seconds (DASH/HLS).
-    #[arg(long = "segment-duration", value_name = "SECONDS")]
+    #[arg(
+        long = "segment-duration",
+        value_name = "SECONDS",
+        allow_negative_numbers = true
+    )]
     pub segment_duration: Option<String>,
     /// Print the result document as JSON instead of XML.
     #[arg(long = "json")]

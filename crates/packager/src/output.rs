@@ -34,6 +34,31 @@ pub fn check_output_path(path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// Refuses an output path that is one of the inputs or a folder holding one: writing there
+/// (with `--overwrite`) would delete the input. Paths are compared after resolving links.
+pub fn check_output_keeps_inputs(output: &Path, inputs: &[&Path]) -> Result<(), Error> {
+    let Ok(out) = fs::canonicalize(output) else {
+        // The output does not exist yet: nothing in it can be lost.
+        return Ok(());
+    };
+    for input in inputs {
+        if let Ok(resolved) = fs::canonicalize(input)
+            && resolved.starts_with(&out)
+        {
+            return Err(Error::invalid(
+                "-o",
+                format!(
+                    "{} is or holds the input {}: choose another output folder",
+                    output.display(),
+                    input.display()
+                ),
+                "packager::output::check_output_keeps_inputs",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// True when `path` exists and is a non-empty file or folder (or anything else).
 fn exists_non_empty(path: &Path) -> bool {
     match fs::symlink_metadata(path) {
@@ -256,6 +281,29 @@ impl StagedDir {
         &self.final_path
     }
 
+    /// Reports an output failure inside the staging folder under the final path the user
+    /// asked for (`out/video_1/3.m4s`, not the temporary name); other errors pass unchanged.
+    pub fn final_error(&self, error: Error) -> Error {
+        match error {
+            Error::Output {
+                path,
+                source,
+                stage,
+                at,
+            } => Error::Output {
+                path: match path.strip_prefix(&self.temp_path) {
+                    Ok(rel) if rel.as_os_str().is_empty() => self.final_path.clone(),
+                    Ok(rel) => self.final_path.join(rel),
+                    Err(_) => path,
+                },
+                source,
+                stage,
+                at,
+            },
+            other => other,
+        }
+    }
+
     /// Moves the finished folder into place. An existing empty folder is replaced by one
     /// rename; an existing non-empty one (with `overwrite`) is moved aside first and deleted
     /// after the new one is in place.
@@ -392,6 +440,27 @@ mod tests {
     }
 
     #[test]
+    fn an_output_holding_an_input_is_refused() {
+        let dir = mdrm_testkit::temp_dir();
+        let input = dir.path().join("media/movie.mp4");
+        fs::create_dir(dir.path().join("media")).unwrap();
+        fs::write(&input, b"x").unwrap();
+        for out in [
+            dir.path().join("media"),
+            input.clone(),
+            dir.path().to_path_buf(),
+        ] {
+            let e = check_output_keeps_inputs(&out, &[input.as_path()]).unwrap_err();
+            assert_eq!(e.code().value(), 1102);
+            assert!(e.info().starts_with("-o"), "{}", e.info());
+        }
+        let elsewhere = dir.path().join("out");
+        assert!(check_output_keeps_inputs(&elsewhere, &[input.as_path()]).is_ok());
+        fs::create_dir(&elsewhere).unwrap();
+        assert!(check_output_keeps_inputs(&elsewhere, &[input.as_path()]).is_ok());
+    }
+
+    #[test]
     fn path_limits() {
         let long_name = Path::new("/tmp").join("n".repeat(256));
         let e = check_output_path(&long_name).unwrap_err();
@@ -428,6 +497,18 @@ mod tests {
         staged.commit().unwrap();
         assert_eq!(fs::read(target.join("manifest.mpd")).unwrap(), b"v2");
         assert_eq!(entries(dir.path()), ["pkg"]);
+        // Output errors inside the staging folder name the final path.
+        let staged = StagedDir::create(&dir.path().join("named"), false).unwrap();
+        let e = staged.final_error(Error::Output {
+            path: staged.path().join("video/1.m4s"),
+            source: io::Error::from(io::ErrorKind::StorageFull),
+            stage: OutputStage::Write,
+            at: "t",
+        });
+        assert_eq!(e.code().value(), 1205);
+        assert!(e.info().contains("named/video/1.m4s"), "{}", e.info());
+        assert!(!e.info().contains(".partial"), "{}", e.info());
+        drop(staged);
         // Dropped without commit: nothing new remains.
         let staged = StagedDir::create(&dir.path().join("other"), false).unwrap();
         fs::write(staged.path().join("seg.m4s"), b"x").unwrap();

@@ -23,7 +23,7 @@ use crate::error::{Error, OutputStage};
 use crate::input::open_input;
 use crate::key_source::{self, KeyEnvironment};
 use crate::log::PackagingLog;
-use crate::output::StagedDir;
+use crate::output::{StagedDir, check_output_keeps_inputs};
 use crate::progress::Progress;
 
 const AT: &str = "packager::dash::job::run";
@@ -114,6 +114,13 @@ pub fn run(
             AT,
         ));
     }
+
+    let out_path = settings
+        .output
+        .clone()
+        .unwrap_or_else(|| default_output(&media[0]));
+    let input_paths: Vec<&Path> = specs.iter().map(InputSpec::path).collect();
+    check_output_keeps_inputs(&out_path, &input_paths)?;
 
     // Inputs and their tracks.
     let mut readers = Vec::with_capacity(media.len());
@@ -238,6 +245,18 @@ pub fn run(
         };
         track_keys.push(key);
     }
+    log.detail(&format!(
+        "Crypto: {}, AES {}",
+        match opts.scheme {
+            Scheme::Cbcs => "cbcs (AES-128 CBC, 1:9 pattern, constant IV per key)",
+            _ => "cenc (AES-128 CTR, random 8-byte IV counter per track)",
+        },
+        if cenc::aes_hardware_accelerated() {
+            "hardware-accelerated"
+        } else {
+            "in software"
+        }
+    ));
     if signals.len() > 1 {
         log.step(&format!("{} keys, one per track class", signals.len()));
     }
@@ -283,10 +302,6 @@ pub fn run(
     ));
 
     // Output.
-    let out_path = settings
-        .output
-        .clone()
-        .unwrap_or_else(|| default_output(&media[0]));
     let staged = StagedDir::create(&out_path, settings.overwrite)?;
     let total: u64 = tracks.iter().map(|t| t.samples.len() as u64).sum();
     progress.start("packaging", total);
@@ -325,7 +340,16 @@ pub fn run(
             &staged.path().join(&t.id),
             progress,
             &mut done,
-        )?;
+        )
+        .map_err(|e| staged.final_error(e))?;
+        log.detail(&format!(
+            "Representation {}: {} segments, {} bytes, {}",
+            t.id,
+            segments.len(),
+            segments.iter().map(|s| s.size).sum::<u64>(),
+            key.as_ref()
+                .map_or_else(|| "clear".to_owned(), |k| format!("KID {}", k.kid))
+        ));
         outputs.push(RepresentationOutput {
             track: t,
             key: key.as_ref().map(|k| k.kid),
@@ -342,13 +366,10 @@ pub fn run(
     let mut vtts = Vec::new();
     for spec in &specs {
         if let InputSpec::WebVtt { path, language } = spec {
-            vtts.push(copy_vtt(
-                path,
-                language,
-                staged.path(),
-                vtts.len(),
-                duration,
-            )?);
+            vtts.push(
+                copy_vtt(path, language, staged.path(), vtts.len(), duration)
+                    .map_err(|e| staged.final_error(e))?,
+            );
         }
     }
 
@@ -362,14 +383,17 @@ pub fn run(
         settings.multi_key,
     );
     let manifest_path = staged.path().join(&opts.manifest_name);
-    std::fs::write(&manifest_path, mpd.render()).map_err(|source| Error::Output {
-        path: manifest_path.clone(),
-        source,
-        stage: OutputStage::Write,
-        at: AT,
-    })?;
+    std::fs::write(&manifest_path, mpd.render())
+        .map_err(|source| Error::Output {
+            path: manifest_path.clone(),
+            source,
+            stage: OutputStage::Write,
+            at: AT,
+        })
+        .map_err(|e| staged.final_error(e))?;
     if opts.write_clearkey_json {
-        manifest::write_keys_json(&staged.path().join("keys.json"), &track_keys)?;
+        manifest::write_keys_json(&staged.path().join("keys.json"), &track_keys)
+            .map_err(|e| staged.final_error(e))?;
         log.step("Wrote keys.json (KIDs and content keys: keep it secret)");
     }
     let segment_count: usize = outputs.iter().map(|o| o.segments.len()).sum();
