@@ -7,7 +7,7 @@ use std::io::Write;
 
 use crate::error::{Error, Result};
 use crate::es::EsCodec;
-use crate::ts::packet::{ContinuityCounter, UnitStart, write_unit};
+use crate::ts::packet::{ContinuityCounter, MAX_PAYLOAD, UnitStart, write_unit};
 use crate::ts::pes::PesHeader;
 use crate::ts::psi::{self, Pmt, PmtStream};
 use crate::ts::{PAT_PID, PMT_PID, PROGRAM_NUMBER, PTS_MASK, StreamType};
@@ -90,10 +90,16 @@ impl TsMuxer {
                 })
                 .collect(),
         };
-        let mut pmt_unit = vec![0u8]; // pointer_field
-        pmt_unit.extend(psi::pmt_section(&pmt)?);
-        let mut pat_unit = vec![0u8];
-        pat_unit.extend(psi::pat_section(1, PROGRAM_NUMBER, PMT_PID));
+        // pointer_field, the section, then 0xFF stuffing to the end of the packet (the usual
+        // form for PSI, rather than adaptation-field stuffing).
+        let psi_packet = |section: Vec<u8>| {
+            let mut unit = vec![0u8];
+            unit.extend(section);
+            unit.resize(MAX_PAYLOAD, 0xFF);
+            unit
+        };
+        let pmt_unit = psi_packet(psi::pmt_section(&pmt)?);
+        let pat_unit = psi_packet(psi::pat_section(1, PROGRAM_NUMBER, PMT_PID));
         Ok(TsMuxer {
             streams: streams
                 .iter()
