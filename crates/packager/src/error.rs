@@ -143,6 +143,35 @@ pub enum Error {
         /// Module and function that failed.
         at: &'static str,
     },
+    /// An input cannot be packaged: not an MP4 file, an unsupported codec, a malformed sample,
+    /// or an invalid side-loaded WebVTT file.
+    #[error("{}: {source}", path.display())]
+    Media {
+        /// The input file.
+        path: PathBuf,
+        /// What the HLS library found.
+        source: hls_ts::Error,
+        /// Module and function that failed.
+        at: &'static str,
+    },
+    /// The key source (external key, embedded keystore, CPIX server, CID callback) failed.
+    #[error("{source}")]
+    Keys {
+        /// What `kms-client` reported.
+        source: kms_client::Error,
+        /// Module and function that asked.
+        at: &'static str,
+    },
+    /// The read-back self-check found the written package does not reproduce the input.
+    #[error("self-check of {}: {reason}", path.display())]
+    Verify {
+        /// The output file that failed the check.
+        path: PathBuf,
+        /// What differs.
+        reason: String,
+        /// Module and function that checked.
+        at: &'static str,
+    },
     /// Something that should not happen (a bug).
     #[error("{what}")]
     Unexpected {
@@ -191,7 +220,9 @@ impl Error {
                 }
             }
             Error::Ncg { source, output, .. } => ncg_code(source, output),
-            Error::Unexpected { .. } => ErrorCode::Unexpected,
+            Error::Media { source, .. } => media_code(source),
+            Error::Keys { source, .. } => key_source_code(source),
+            Error::Verify { .. } | Error::Unexpected { .. } => ErrorCode::Unexpected,
         }
     }
 
@@ -215,6 +246,9 @@ impl Error {
             | Error::OutputExists { at, .. }
             | Error::KeySource { at, .. }
             | Error::Ncg { at, .. }
+            | Error::Media { at, .. }
+            | Error::Keys { at, .. }
+            | Error::Verify { at, .. }
             | Error::Unexpected { at, .. } => at,
         }
     }
@@ -265,6 +299,31 @@ fn ncg_code(e: &ncg::Error, output: &Path) -> ErrorCode {
         | ncg::Error::TrailingData { .. } => ErrorCode::InvalidArgument,
         // The read-back check found different content: a bug or failing hardware.
         ncg::Error::ContentMismatch { .. } => ErrorCode::Unexpected,
+        _ => ErrorCode::Unexpected,
+    }
+}
+
+/// Codes for input media problems: reading failures by their OS error, everything else about
+/// the content is an invalid argument (cli.md: invalid media is 1102 with INFO saying what).
+fn media_code(e: &hls_ts::Error) -> ErrorCode {
+    match e {
+        hls_ts::Error::Io(io) | hls_ts::Error::Mp4(bmff::Error::Io(io)) => input_io_code(io),
+        hls_ts::Error::InvalidInput(_) | hls_ts::Error::Aes128(_) => ErrorCode::Unexpected,
+        _ => ErrorCode::InvalidArgument,
+    }
+}
+
+/// Codes for key-source failures, as `kms_client::Error` documents them.
+fn key_source_code(e: &kms_client::Error) -> ErrorCode {
+    use kms_client::Error as K;
+    match e {
+        K::InvalidArgument { .. } => ErrorCode::InvalidArgument,
+        K::Connection { .. } | K::Timeout { .. } | K::Keystore { .. } => {
+            ErrorCode::KeyServerUnreachable
+        }
+        K::ServerAnswer { .. } => ErrorCode::KeyServerError,
+        K::NoKey { .. } => ErrorCode::NoPrivateKey,
+        K::InvalidKey { .. } | K::MalformedCpix { .. } => ErrorCode::InvalidPrivateKey,
         _ => ErrorCode::Unexpected,
     }
 }
