@@ -143,10 +143,52 @@ pub enum Error {
         /// Module and function that failed.
         at: &'static str,
     },
-    /// An input cannot be packaged: not an MP4 file, an unsupported codec, a malformed sample,
-    /// or an invalid side-loaded WebVTT file.
-    #[error("{}: {source}", path.display())]
+    /// Getting keys failed (key server, keystore, CID callback, key material).
+    #[error("keys: {source}")]
+    Keys {
+        /// The key source's error.
+        source: kms_client::Error,
+        /// Module and function that failed.
+        at: &'static str,
+    },
+    /// An input is not usable media (not ISO-BMFF, truncated, inconsistent tables).
+    #[error("input {}: {source}", path.display())]
     Media {
+        /// The input file.
+        path: PathBuf,
+        /// What the MP4 reader found.
+        source: bmff::Error,
+        /// Module and function that failed.
+        at: &'static str,
+    },
+    /// A track cannot be packaged as asked (unsupported codec, unaligned key frames, ...).
+    #[error("input {} track {track}: {reason}", path.display())]
+    Track {
+        /// The input file.
+        path: PathBuf,
+        /// Track id.
+        track: u32,
+        /// What is wrong.
+        reason: String,
+        /// Module and function that decided.
+        at: &'static str,
+    },
+    /// Encrypting a track failed.
+    #[error("input {} track {track}: {source}", path.display())]
+    Encryption {
+        /// The input file.
+        path: PathBuf,
+        /// Track id.
+        track: u32,
+        /// The encryptor's error.
+        source: cenc::CencError,
+        /// Module and function that failed.
+        at: &'static str,
+    },
+    /// An input cannot be muxed to HLS (unsupported codec, malformed sample, invalid
+    /// side-loaded WebVTT file).
+    #[error("input {}: {source}", path.display())]
+    Hls {
         /// The input file.
         path: PathBuf,
         /// What the HLS library found.
@@ -154,22 +196,12 @@ pub enum Error {
         /// Module and function that failed.
         at: &'static str,
     },
-    /// The key source (external key, embedded keystore, CPIX server, CID callback) failed.
-    #[error("{source}")]
-    Keys {
-        /// What `kms-client` reported.
-        source: kms_client::Error,
-        /// Module and function that asked.
-        at: &'static str,
-    },
-    /// The read-back self-check found the written package does not reproduce the input.
-    #[error("self-check of {}: {reason}", path.display())]
+    /// The read-back self-check found the written package inconsistent (a bug: report it).
+    #[error("self-check of the written package failed: {reason}")]
     Verify {
-        /// The output file that failed the check.
-        path: PathBuf,
-        /// What differs.
+        /// What is inconsistent.
         reason: String,
-        /// Module and function that checked.
+        /// Module and function that found it.
         at: &'static str,
     },
     /// Something that should not happen (a bug).
@@ -220,9 +252,13 @@ impl Error {
                 }
             }
             Error::Ncg { source, output, .. } => ncg_code(source, output),
+            Error::Keys { source, .. } => keys_code(source),
             Error::Media { source, .. } => media_code(source),
-            Error::Keys { source, .. } => key_source_code(source),
-            Error::Verify { .. } | Error::Unexpected { .. } => ErrorCode::Unexpected,
+            Error::Track { .. } => ErrorCode::InvalidArgument,
+            Error::Encryption { source, .. } => encryption_code(source),
+            Error::Hls { source, .. } => hls_code(source),
+            Error::Verify { .. } => ErrorCode::Unexpected,
+            Error::Unexpected { .. } => ErrorCode::Unexpected,
         }
     }
 
@@ -246,8 +282,11 @@ impl Error {
             | Error::OutputExists { at, .. }
             | Error::KeySource { at, .. }
             | Error::Ncg { at, .. }
-            | Error::Media { at, .. }
             | Error::Keys { at, .. }
+            | Error::Media { at, .. }
+            | Error::Track { at, .. }
+            | Error::Encryption { at, .. }
+            | Error::Hls { at, .. }
             | Error::Verify { at, .. }
             | Error::Unexpected { at, .. } => at,
         }
@@ -303,18 +342,9 @@ fn ncg_code(e: &ncg::Error, output: &Path) -> ErrorCode {
     }
 }
 
-/// Codes for input media problems: reading failures by their OS error, everything else about
-/// the content is an invalid argument (cli.md: invalid media is 1102 with INFO saying what).
-fn media_code(e: &hls_ts::Error) -> ErrorCode {
-    match e {
-        hls_ts::Error::Io(io) | hls_ts::Error::Mp4(bmff::Error::Io(io)) => input_io_code(io),
-        hls_ts::Error::InvalidInput(_) | hls_ts::Error::Aes128(_) => ErrorCode::Unexpected,
-        _ => ErrorCode::InvalidArgument,
-    }
-}
-
-/// Codes for key-source failures, as `kms_client::Error` documents them.
-fn key_source_code(e: &kms_client::Error) -> ErrorCode {
+/// Codes for key-source failures (cli.md: 2001 no connection/timeout, 2002 the server
+/// answered an error, 2004 no key in the answer, 2005 invalid key material).
+fn keys_code(e: &kms_client::Error) -> ErrorCode {
     use kms_client::Error as K;
     match e {
         K::InvalidArgument { .. } => ErrorCode::InvalidArgument,
@@ -325,6 +355,40 @@ fn key_source_code(e: &kms_client::Error) -> ErrorCode {
         K::NoKey { .. } => ErrorCode::NoPrivateKey,
         K::InvalidKey { .. } | K::MalformedCpix { .. } => ErrorCode::InvalidPrivateKey,
         _ => ErrorCode::Unexpected,
+    }
+}
+
+/// Codes for unusable media: 1102 (invalid input), except I/O failures reading it.
+fn media_code(e: &bmff::Error) -> ErrorCode {
+    match e {
+        bmff::Error::Io(io) => input_io_code(io),
+        _ => ErrorCode::InvalidArgument,
+    }
+}
+
+/// Codes for encryption failures: bad or unsupported input is 1102; anything else is a bug.
+fn encryption_code(e: &cenc::CencError) -> ErrorCode {
+    use cenc::CencError as C;
+    match e {
+        C::UnsupportedCodec { .. }
+        | C::MalformedSample { .. }
+        | C::Bitstream { .. }
+        | C::MissingParameterSet { .. }
+        | C::AuxInfoTooLarge { .. }
+        | C::Track { .. } => ErrorCode::InvalidArgument,
+        C::Mp4(m) => media_code(m),
+        _ => ErrorCode::Unexpected,
+    }
+}
+
+/// Codes for HLS muxing failures: reading failures by their OS error, unusable content is
+/// 1102; the library's own invariants (bad buffer sizes) are bugs.
+fn hls_code(e: &hls_ts::Error) -> ErrorCode {
+    match e {
+        hls_ts::Error::Io(io) => input_io_code(io),
+        hls_ts::Error::Mp4(m) => media_code(m),
+        hls_ts::Error::InvalidInput(_) | hls_ts::Error::Aes128(_) => ErrorCode::Unexpected,
+        _ => ErrorCode::InvalidArgument,
     }
 }
 

@@ -194,6 +194,8 @@ pub struct AdaptationSet {
     pub lang: Option<String>,
     /// `Role` value (`main`, `subtitle`).
     pub role: Option<String>,
+    /// `SupplementalProperty` (scheme, value) pairs, e.g. adaptation-set switching.
+    pub supplemental: Vec<(String, String)>,
     /// Protection descriptors (empty = clear).
     pub content_protection: Vec<ContentProtection>,
     /// The Representations.
@@ -320,6 +322,14 @@ fn render_adaptation_set(s: &mut String, a: &AdaptationSet) {
             s,
             "      <Role schemeIdUri=\"urn:mpeg:dash:role:2011\" value=\"{}\"/>",
             esc(r)
+        );
+    }
+    for (scheme, value) in &a.supplemental {
+        let _ = writeln!(
+            s,
+            "      <SupplementalProperty schemeIdUri=\"{}\" value=\"{}\"/>",
+            esc(scheme),
+            esc(value)
         );
     }
     for r in &a.representations {
@@ -524,9 +534,18 @@ impl Mpd {
                                 mime_type: attr(&e, "mimeType")?.unwrap_or_default(),
                                 lang: attr(&e, "lang")?,
                                 role: None,
+                                supplemental: Vec::new(),
                                 content_protection: Vec::new(),
                                 representations: Vec::new(),
                             });
+                        }
+                        (_, "SupplementalProperty") => {
+                            if let Some(a) = mpd.adaptation_sets.last_mut() {
+                                a.supplemental.push((
+                                    attr(&e, "schemeIdUri")?.unwrap_or_default(),
+                                    attr(&e, "value")?.unwrap_or_default(),
+                                ));
+                            }
                         }
                         (_, "Role") => {
                             if let Some(a) = mpd.adaptation_sets.last_mut() {
@@ -703,6 +722,10 @@ mod tests {
                     mime_type: "video/mp4".into(),
                     lang: None,
                     role: Some("main".into()),
+                    supplemental: vec![(
+                        "urn:mpeg:dash:adaptation-set-switching:2016".into(),
+                        "1".into(),
+                    )],
                     content_protection: vec![
                         ContentProtection::Mp4Protection {
                             scheme: "cenc".into(),
@@ -743,6 +766,7 @@ mod tests {
                     mime_type: "text/vtt".into(),
                     lang: Some("en".into()),
                     role: Some("subtitle".into()),
+                    supplemental: vec![],
                     content_protection: vec![],
                     representations: vec![Representation {
                         id: "text_en".into(),

@@ -10,16 +10,12 @@
 //!   key for that content);
 //! - `--hls-key-uri`: that URI, as given.
 
-use std::path::PathBuf;
-
 use keys::{ContentKey, KeyId, TrackType};
-use kms_client::{
-    ContentId, DrmSystem, EncryptionScheme, HttpOptions, KeyRequest, KeySet, KeySourceOptions,
-    PackageFormat, SiteId, SystemId, open_key_source,
-};
+use kms_client::{DrmSystem, EncryptionScheme, KeySet, PackageFormat, SystemId};
 
-use crate::args::{JobSettings, KeyMode};
+use crate::args::JobSettings;
 use crate::error::Error;
+use crate::key_source::{self, KeyEnvironment};
 
 const AT: &str = "packager::hls::keys";
 
@@ -97,75 +93,36 @@ pub fn check_key_uri(uri: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// The content id: `--contents-id`, else the CID callback for `input_name`.
-pub fn content_id(settings: &JobSettings, input_name: &str) -> Result<String, Error> {
-    let at = "packager::hls::keys::content_id";
-    let cid = kms_client::resolve_content_id(
-        settings.content_id.as_deref(),
-        settings.cid_callback_url.as_deref(),
-        input_name,
-        &HttpOptions::default(),
-    )
-    .map_err(|source| Error::Keys { source, at })?;
-    Ok(cid.as_str().to_owned())
-}
-
-/// Fetches the keys for the track classes of the job.
+/// Fetches the keys for the track classes of the job through [`crate::key_source`].
 pub fn acquire(
     settings: &JobSettings,
     mode: &HlsMode,
     content_id: &str,
     track_types: &[TrackType],
-    default_keystore: Option<PathBuf>,
+    env: &KeyEnvironment,
 ) -> Result<JobKeys, Error> {
     let at = "packager::hls::keys::acquire";
-    let wrap = |source| Error::Keys { source, at };
-    let site_id = settings
-        .site_id
-        .map(|s| String::from_utf8_lossy(&s).into_owned());
-    let mut opts = KeySourceOptions {
-        format: Some(PackageFormat::Hls),
-        kms_url: None,
-        site_id: site_id.clone(),
-        access_key: settings.access_key.as_ref().map(|a| a.expose().to_owned()),
-        keystore_path: default_keystore,
-        ..KeySourceOptions::default()
-    };
-    match &settings.key_mode {
-        KeyMode::External { key, key_id } => {
-            opts.encryption_key = Some(keys::to_base64(key));
-            opts.key_id = key_id.map(|k| keys::to_base64(k.as_bytes()));
-        }
-        KeyMode::Kms { url, keystore } => {
-            opts.kms_url.clone_from(url);
-            if keystore.is_some() {
-                opts.keystore_path.clone_from(keystore);
-            }
-        }
-    }
-    let source = open_key_source(&opts).map_err(wrap)?;
-    let request = KeyRequest {
-        site_id: site_id
-            .as_deref()
-            .map(|s| SiteId::parse("--site-id", s))
-            .transpose()
-            .map_err(wrap)?,
-        content_id: ContentId::parse("--contents-id", content_id).map_err(wrap)?,
-        track_types: track_types.to_vec(),
-        multi_key: settings.multi_key,
-        drm_systems: match mode {
+    let source = key_source::open_source(settings, PackageFormat::Hls, env)?;
+    let request = key_source::request(
+        settings,
+        content_id,
+        track_types.to_vec(),
+        matches!(mode, HlsMode::FairPlay).then_some(EncryptionScheme::Cbcs),
+        match mode {
             HlsMode::FairPlay => vec![DrmSystem::FairPlay],
             HlsMode::Ncg => vec![DrmSystem::HlsAes],
             HlsMode::KeyUri { .. } => Vec::new(),
         },
-        scheme: matches!(mode, HlsMode::FairPlay).then_some(EncryptionScheme::Cbcs),
-    };
-    let set = source.fetch(&request).map_err(wrap)?;
+    )?;
+    let set = key_source::fetch(source.as_ref(), &request)?;
     for t in track_types {
         if set.for_track(*t).is_none() {
-            return Err(wrap(kms_client::Error::NoKey {
-                what: format!("no key for track type {}", t.as_str()),
-            }));
+            return Err(Error::Keys {
+                source: kms_client::Error::NoKey {
+                    what: format!("no key for track type {}", t.as_str()),
+                },
+                at,
+            });
         }
     }
     Ok(JobKeys {
@@ -176,7 +133,9 @@ pub fn acquire(
             .license_url
             .clone()
             .unwrap_or_else(|| crate::defaults::DEFAULT_LICENSE_URL.to_owned()),
-        site_id,
+        site_id: settings
+            .site_id
+            .map(|s| String::from_utf8_lossy(&s).into_owned()),
         source: source.describe(),
     })
 }
@@ -262,13 +221,13 @@ mod tests {
     fn key_uris_per_mode() {
         let s = settings(|_| {});
         let cid = s.content_id.clone().unwrap();
-        let fp = acquire(&s, &HlsMode::FairPlay, &cid, &[TrackType::Hd], None).unwrap();
+        let fp = acquire(&s, &HlsMode::FairPlay, &cid, &[TrackType::Hd], &KeyEnvironment::default()).unwrap();
         let k = fp.for_track(TrackType::Hd).unwrap();
         assert_eq!(k.uri, "skd://movie%201%2F%22x%22");
         assert_eq!(k.key.secret_bytes(), &std::array::from_fn::<u8, 16, _>(|i| i as u8));
         assert_eq!(k.iv, std::array::from_fn::<u8, 16, _>(|i| 16 + i as u8));
         assert!(fp.source.starts_with("external key"));
-        let ncg = acquire(&s, &HlsMode::Ncg, "c1", &[TrackType::All], None).unwrap();
+        let ncg = acquire(&s, &HlsMode::Ncg, "c1", &[TrackType::All], &KeyEnvironment::default()).unwrap();
         assert_eq!(
             ncg.for_track(TrackType::Audio).unwrap().uri,
             format!("{}?site=DEMO&cid=c1", crate::defaults::DEFAULT_LICENSE_URL)
@@ -277,7 +236,7 @@ mod tests {
             uri: "../key.bin".into(),
             write_key_file: true,
         };
-        let ku = acquire(&s, &uri, "c1", &[TrackType::All], None).unwrap();
+        let ku = acquire(&s, &uri, "c1", &[TrackType::All], &KeyEnvironment::default()).unwrap();
         assert_eq!(ku.for_track(TrackType::Sd).unwrap().uri, "../key.bin");
     }
 
@@ -296,7 +255,7 @@ mod tests {
     #[test]
     fn external_key_refuses_multi_key_and_bad_uris() {
         let s = settings(|a| a.multi_key = true);
-        let e = acquire(&s, &HlsMode::FairPlay, "c", &[TrackType::Hd, TrackType::Audio], None)
+        let e = acquire(&s, &HlsMode::FairPlay, "c", &[TrackType::Hd, TrackType::Audio], &KeyEnvironment::default())
             .unwrap_err();
         assert_eq!(e.code().value(), 1102);
         assert!(e.info().contains("--multi-key"), "{}", e.info());
@@ -313,8 +272,8 @@ mod tests {
             a.encryption_key = None;
             a.keystore = Some(dir.path().join("ks.sqlite"));
         });
-        let a = acquire(&s, &HlsMode::FairPlay, "cid-7", &[TrackType::Hd], None).unwrap();
-        let b = acquire(&s, &HlsMode::FairPlay, "cid-7", &[TrackType::Hd], None).unwrap();
+        let a = acquire(&s, &HlsMode::FairPlay, "cid-7", &[TrackType::Hd], &KeyEnvironment::default()).unwrap();
+        let b = acquire(&s, &HlsMode::FairPlay, "cid-7", &[TrackType::Hd], &KeyEnvironment::default()).unwrap();
         let (ka, kb) = (a.for_track(TrackType::Hd).unwrap(), b.for_track(TrackType::Hd).unwrap());
         assert_eq!(ka.kid, kb.kid);
         assert_eq!(ka.key, kb.key);

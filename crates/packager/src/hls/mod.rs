@@ -35,6 +35,7 @@ pub use ts::{FAIRPLAY_KEY_FORMAT, MEDIA_PLAYLIST};
 use crate::args::JobSettings;
 use crate::error::{Error, OutputStage};
 use crate::input::open_input;
+use crate::key_source::{self, KeyEnvironment};
 use crate::log::PackagingLog;
 use crate::output::StagedDir;
 use crate::progress::Progress;
@@ -60,9 +61,6 @@ pub struct HlsJobOptions {
     pub mode: HlsMode,
     /// The segment format.
     pub format: HlsFormat,
-    /// Where the embedded keystore is when `--keystore` is not given (the binary computes
-    /// it from the user's data directory).
-    pub default_keystore: Option<PathBuf>,
 }
 
 /// Default `--segment-duration` in seconds.
@@ -118,6 +116,7 @@ pub fn check_options(settings: &JobSettings, options: &HlsJobOptions) -> Result<
 pub fn run(
     settings: &JobSettings,
     options: &HlsJobOptions,
+    env: &KeyEnvironment,
     log: &mut PackagingLog<'_>,
     progress: &mut dyn Progress,
 ) -> Result<PathBuf, Error> {
@@ -149,13 +148,7 @@ pub fn run(
         .first()
         .map(|m| &m.spec.path)
         .unwrap_or(&subtitles[0].spec.path);
-    let content_id = keys::content_id(
-        settings,
-        &first_name
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-    )?;
+    let content_id = key_source::content_id(settings, first_name)?;
     let mut track_types: Vec<keys_crate::TrackType> = plan
         .renditions
         .iter()
@@ -169,7 +162,7 @@ pub fn run(
         &options.mode,
         &content_id,
         &track_types,
-        options.default_keystore.clone(),
+        env,
     )?;
     log.step(&format!("Content id {content_id}"));
     log.step(&format!("Keys: {}", job_keys.source));
@@ -326,7 +319,7 @@ fn open_inputs(
     for value in &settings.inputs {
         let spec = parse_input(value)?;
         let input = open_input(&spec.path)?;
-        let media_err = |source| Error::Media {
+        let media_err = |source| Error::Hls {
             path: spec.path.clone(),
             source,
             at: "packager::hls::open_inputs",

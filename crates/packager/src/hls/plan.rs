@@ -81,7 +81,7 @@ impl Rendition {
 }
 
 fn media_err(path: &std::path::Path, e: hls_ts::Error) -> Error {
-    Error::Media {
+    Error::Hls {
         path: path.to_path_buf(),
         source: e,
         at: "packager::hls::plan::build",

@@ -112,7 +112,7 @@ pub(crate) fn write_rendition(
     progress: &mut Counter<'_>,
 ) -> Result<WrittenRendition, Error> {
     let at = "packager::hls::ts::write_rendition";
-    let media = |source| Error::Media {
+    let media = |source| Error::Hls {
         path: input.to_path_buf(),
         source,
         at,

@@ -26,8 +26,7 @@ const AT: &str = "packager::hls::verify";
 
 fn fail(path: &Path, reason: impl Into<String>) -> Error {
     Error::Verify {
-        path: path.to_path_buf(),
-        reason: reason.into(),
+        reason: format!("{}: {}", path.display(), reason.into()),
         at: AT,
     }
 }
