@@ -44,7 +44,11 @@ struct HlsCli {
     #[arg(long = "hls-format", value_enum, default_value = "ts")]
     hls_format: FormatArg,
     /// AES-128 with this key URI in #EXT-X-KEY (players fetch the 16-byte key from it).
-    #[arg(long = "hls-key-uri", value_name = "URI", conflicts_with = "use_ncg_drm")]
+    #[arg(
+        long = "hls-key-uri",
+        value_name = "URI",
+        conflicts_with = "use_ncg_drm"
+    )]
     hls_key_uri: Option<String>,
     /// With --hls-key-uri: write the 16-byte key file where the relative URI resolves.
     #[arg(long = "write-key-file", requires = "hls_key_uri")]

@@ -51,7 +51,11 @@ pub fn parse_input(value: &Path) -> Result<InputSpec, Error> {
         && let Some((inside, path)) = rest.split_once(']')
     {
         if path.is_empty() {
-            return Err(Error::invalid("-i", format!("{text:?} names no file after ']'"), AT));
+            return Err(Error::invalid(
+                "-i",
+                format!("{text:?} names no file after ']'"),
+                AT,
+            ));
         }
         spec.path = PathBuf::from(path);
         for item in inside.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -93,7 +97,9 @@ pub fn parse_input(value: &Path) -> Result<InputSpec, Error> {
                     if val.is_empty() || val.contains(['"', '\n', '\r']) {
                         return Err(Error::invalid(
                             "-i",
-                            format!("+name={val:?} must be non-empty, without quotes or line breaks"),
+                            format!(
+                                "+name={val:?} must be non-empty, without quotes or line breaks"
+                            ),
                             AT,
                         ));
                     }

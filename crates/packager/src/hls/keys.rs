@@ -83,7 +83,11 @@ pub fn percent_encode(text: &str) -> String {
 /// Checks a `--hls-key-uri` value: non-empty, no white space, quotes or control characters
 /// (it goes into a quoted playlist attribute).
 pub fn check_key_uri(uri: &str) -> Result<(), Error> {
-    if uri.is_empty() || uri.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"') {
+    if uri.is_empty()
+        || uri
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"')
+    {
         return Err(Error::invalid(
             "--hls-key-uri",
             format!("{uri:?} must be a URI without spaces, quotes or control characters"),
@@ -221,13 +225,30 @@ mod tests {
     fn key_uris_per_mode() {
         let s = settings(|_| {});
         let cid = s.content_id.clone().unwrap();
-        let fp = acquire(&s, &HlsMode::FairPlay, &cid, &[TrackType::Hd], &KeyEnvironment::default()).unwrap();
+        let fp = acquire(
+            &s,
+            &HlsMode::FairPlay,
+            &cid,
+            &[TrackType::Hd],
+            &KeyEnvironment::default(),
+        )
+        .unwrap();
         let k = fp.for_track(TrackType::Hd).unwrap();
         assert_eq!(k.uri, "skd://movie%201%2F%22x%22");
-        assert_eq!(k.key.secret_bytes(), &std::array::from_fn::<u8, 16, _>(|i| i as u8));
+        assert_eq!(
+            k.key.secret_bytes(),
+            &std::array::from_fn::<u8, 16, _>(|i| i as u8)
+        );
         assert_eq!(k.iv, std::array::from_fn::<u8, 16, _>(|i| 16 + i as u8));
         assert!(fp.source.starts_with("external key"));
-        let ncg = acquire(&s, &HlsMode::Ncg, "c1", &[TrackType::All], &KeyEnvironment::default()).unwrap();
+        let ncg = acquire(
+            &s,
+            &HlsMode::Ncg,
+            "c1",
+            &[TrackType::All],
+            &KeyEnvironment::default(),
+        )
+        .unwrap();
         assert_eq!(
             ncg.for_track(TrackType::Audio).unwrap().uri,
             format!("{}?site=DEMO&cid=c1", crate::defaults::DEFAULT_LICENSE_URL)
@@ -236,7 +257,14 @@ mod tests {
             uri: "../key.bin".into(),
             write_key_file: true,
         };
-        let ku = acquire(&s, &uri, "c1", &[TrackType::All], &KeyEnvironment::default()).unwrap();
+        let ku = acquire(
+            &s,
+            &uri,
+            "c1",
+            &[TrackType::All],
+            &KeyEnvironment::default(),
+        )
+        .unwrap();
         assert_eq!(ku.for_track(TrackType::Sd).unwrap().uri, "../key.bin");
     }
 
@@ -255,8 +283,14 @@ mod tests {
     #[test]
     fn external_key_refuses_multi_key_and_bad_uris() {
         let s = settings(|a| a.multi_key = true);
-        let e = acquire(&s, &HlsMode::FairPlay, "c", &[TrackType::Hd, TrackType::Audio], &KeyEnvironment::default())
-            .unwrap_err();
+        let e = acquire(
+            &s,
+            &HlsMode::FairPlay,
+            "c",
+            &[TrackType::Hd, TrackType::Audio],
+            &KeyEnvironment::default(),
+        )
+        .unwrap_err();
         assert_eq!(e.code().value(), 1102);
         assert!(e.info().contains("--multi-key"), "{}", e.info());
         assert!(check_key_uri("key.bin").is_ok());
@@ -272,9 +306,26 @@ mod tests {
             a.encryption_key = None;
             a.keystore = Some(dir.path().join("ks.sqlite"));
         });
-        let a = acquire(&s, &HlsMode::FairPlay, "cid-7", &[TrackType::Hd], &KeyEnvironment::default()).unwrap();
-        let b = acquire(&s, &HlsMode::FairPlay, "cid-7", &[TrackType::Hd], &KeyEnvironment::default()).unwrap();
-        let (ka, kb) = (a.for_track(TrackType::Hd).unwrap(), b.for_track(TrackType::Hd).unwrap());
+        let a = acquire(
+            &s,
+            &HlsMode::FairPlay,
+            "cid-7",
+            &[TrackType::Hd],
+            &KeyEnvironment::default(),
+        )
+        .unwrap();
+        let b = acquire(
+            &s,
+            &HlsMode::FairPlay,
+            "cid-7",
+            &[TrackType::Hd],
+            &KeyEnvironment::default(),
+        )
+        .unwrap();
+        let (ka, kb) = (
+            a.for_track(TrackType::Hd).unwrap(),
+            b.for_track(TrackType::Hd).unwrap(),
+        );
         assert_eq!(ka.kid, kb.kid);
         assert_eq!(ka.key, kb.key);
         assert_eq!(ka.iv, kb.iv);

@@ -3,9 +3,7 @@
 //! `CODECS` of everything a player must decode, `RESOLUTION`/`FRAME-RATE` for video,
 //! `CLOSED-CAPTIONS=NONE`; audio and subtitle renditions as `#EXT-X-MEDIA`.
 
-use hls_ts::playlist::{
-    KeyTag, MasterPlaylist, Rendition as MediaTag, RenditionType, Variant,
-};
+use hls_ts::playlist::{KeyTag, MasterPlaylist, Rendition as MediaTag, RenditionType, Variant};
 
 use super::plan::{Rendition, RenditionKind};
 use super::ts::{MEDIA_PLAYLIST, WrittenRendition};
@@ -34,7 +32,10 @@ fn audio_groups(renditions: &[Rendition]) -> Vec<(String, Vec<usize>)> {
             let id = if codecs.len() == 1 {
                 "audio".to_owned()
             } else {
-                format!("audio_{}", c.replace(|ch: char| !ch.is_ascii_alphanumeric(), "_"))
+                format!(
+                    "audio_{}",
+                    c.replace(|ch: char| !ch.is_ascii_alphanumeric(), "_")
+                )
             };
             let members = renditions
                 .iter()

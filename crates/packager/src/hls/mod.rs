@@ -146,8 +146,9 @@ pub fn run(
 
     let first_name = media
         .first()
-        .map(|m| &m.spec.path)
-        .unwrap_or(&subtitles[0].spec.path);
+        .map(|m| m.spec.path.as_path())
+        .or_else(|| subtitles.first().map(|s| s.spec.path.as_path()))
+        .unwrap_or(first_input);
     let content_id = key_source::content_id(settings, first_name)?;
     let mut track_types: Vec<keys_crate::TrackType> = plan
         .renditions
@@ -157,13 +158,7 @@ pub fn run(
         .collect();
     track_types.sort();
     track_types.dedup();
-    let job_keys = keys::acquire(
-        settings,
-        &options.mode,
-        &content_id,
-        &track_types,
-        env,
-    )?;
+    let job_keys = keys::acquire(settings, &options.mode, &content_id, &track_types, env)?;
     log.step(&format!("Content id {content_id}"));
     log.step(&format!("Keys: {}", job_keys.source));
     let protection = if options.mode.is_aes128() {
@@ -205,11 +200,13 @@ pub fn run(
             let w = match r.kind {
                 RenditionKind::Subtitles => {
                     let vtt = &subtitles[r.input].vtt;
-                    let end = written
-                        .first()
-                        .map_or(vtt.end(), |w| w.playlist.duration());
-                    let starts =
-                        subtitles::segment_starts(reference.as_deref(), TS_TIME_OFFSET, target, end);
+                    let end = written.first().map_or(vtt.end(), |w| w.playlist.duration());
+                    let starts = subtitles::segment_starts(
+                        reference.as_deref(),
+                        TS_TIME_OFFSET,
+                        target,
+                        end,
+                    );
                     media_keys.push(None);
                     subtitles::write_rendition(&dir, vtt, &starts, end, TS_TIME_OFFSET)?
                 }
@@ -326,8 +323,8 @@ fn open_inputs(
         };
         match spec.format {
             InputFormat::Mp4 => {
-                let reader = Mp4Reader::open(input.file)
-                    .map_err(|e| media_err(hls_ts::Error::Mp4(e)))?;
+                let reader =
+                    Mp4Reader::open(input.file).map_err(|e| media_err(hls_ts::Error::Mp4(e)))?;
                 log.step(&format!(
                     "Input {}: {}",
                     spec.path.display(),
@@ -370,11 +367,16 @@ fn describe_tracks(reader: &Mp4Reader<File>) -> String {
         .tracks()
         .iter()
         .map(|t| {
-            let codec = t.codec_string().unwrap_or_else(|| t.original_format().to_string());
+            let codec = t
+                .codec_string()
+                .unwrap_or_else(|| t.original_format().to_string());
             if let Some((w, h)) = t.dimensions() {
                 format!("track {} video {codec} {w}x{h}", t.id)
             } else if let Some((ch, rate)) = t.audio_format() {
-                format!("track {} audio {codec} {rate} Hz {ch} ch ({})", t.id, t.language)
+                format!(
+                    "track {} audio {codec} {rate} Hz {ch} ch ({})",
+                    t.id, t.language
+                )
             } else {
                 format!("track {} {} {codec}", t.id, t.handler)
             }
@@ -475,14 +477,23 @@ fn key_file_targets(mode: &HlsMode, renditions: &[plan::Rendition]) -> Result<Ve
             AT,
         ))
     };
-    if uri.contains("://") || uri.starts_with('/') || uri.contains(['?', '#', '\\']) || uri.contains(':') {
-        return bad("is not a relative path, so the key file's place is unknown (give a relative URI such as ../key.bin)");
+    if uri.contains("://")
+        || uri.starts_with('/')
+        || uri.contains(['?', '#', '\\'])
+        || uri.contains(':')
+    {
+        return bad(
+            "is not a relative path, so the key file's place is unknown (give a relative URI such as ../key.bin)",
+        );
     }
     let Some(decoded) = percent_decode(uri) else {
         return bad("has an invalid percent escape");
     };
     let mut targets: Vec<PathBuf> = Vec::new();
-    for r in renditions.iter().filter(|r| r.kind != RenditionKind::Subtitles) {
+    for r in renditions
+        .iter()
+        .filter(|r| r.kind != RenditionKind::Subtitles)
+    {
         let mut parts: Vec<String> = vec![r.name.clone()];
         for c in Path::new(&decoded).components() {
             match c {

@@ -101,13 +101,24 @@ fn unique(names: &mut Vec<String>, base: String) -> String {
 
 fn safe(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
 /// Frames per second from the most common sample duration.
 fn frame_rate(t: &TrackTimeline) -> Option<f64> {
-    let mut durations: Vec<u32> = t.samples.iter().map(|s| s.duration).filter(|&d| d > 0).collect();
+    let mut durations: Vec<u32> = t
+        .samples
+        .iter()
+        .map(|s| s.duration)
+        .filter(|&d| d > 0)
+        .collect();
     if durations.is_empty() {
         return None;
     }
@@ -154,7 +165,12 @@ pub fn build(media: &[MediaInput], subtitles: &[SubtitleInput]) -> Result<Plan, 
             ));
         }
         let audio_tracks: Vec<&Track> = tracks.iter().filter(|t| t.is_audio()).collect();
-        let language_of = |t: &Track| m.spec.language.clone().or_else(|| track_language(&t.language));
+        let language_of = |t: &Track| {
+            m.spec
+                .language
+                .clone()
+                .or_else(|| track_language(&t.language))
+        };
         for v in tracks.iter().filter(|t| t.is_video()) {
             let video = load(v.id)?;
             let (w, h) = v.dimensions().map_or((0, 0), |(w, h)| (w as u32, h as u32));

@@ -11,7 +11,12 @@ use crate::error::Error;
 
 /// Segment start times in seconds: the variant's (from its 90 kHz starts and the timeline's
 /// zero), or every `target` seconds up to `end` when there is no variant to follow.
-pub(crate) fn segment_starts(variant_starts90: Option<&[i64]>, zero90: u64, target: f64, end: f64) -> Vec<f64> {
+pub(crate) fn segment_starts(
+    variant_starts90: Option<&[i64]>,
+    zero90: u64,
+    target: f64,
+    end: f64,
+) -> Vec<f64> {
     let mut starts: Vec<f64> = match variant_starts90 {
         Some(s) => s
             .iter()

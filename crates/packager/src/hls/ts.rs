@@ -124,8 +124,8 @@ pub(crate) fn write_rendition(
         .map(|t| EsCodec::from_reader(reader, t.track_id))
         .collect::<Result<Vec<_>, _>>()
         .map_err(media)?;
-    let sample_aes = (protection == TsProtection::SampleAes)
-        .then(|| SampleAesEncryptor::new(&key.key, key.iv));
+    let sample_aes =
+        (protection == TsProtection::SampleAes).then(|| SampleAesEncryptor::new(&key.key, key.iv));
     let mut out = TsOutput::new(rendition.tracks.clone(), codecs, sample_aes).map_err(media)?;
     let mut segments = Vec::with_capacity(plan.len());
     for (i, seg) in plan.iter().enumerate() {
@@ -165,7 +165,12 @@ pub(crate) fn write_rendition(
             .ranges
             .iter()
             .zip(&rendition.tracks)
-            .map(|(r, t)| t.samples[r.clone()].iter().map(|s| s.size as u64).sum::<u64>())
+            .map(|(r, t)| {
+                t.samples[r.clone()]
+                    .iter()
+                    .map(|s| s.size as u64)
+                    .sum::<u64>()
+            })
             .sum();
         progress.add(sample_bytes);
         segments.push(WrittenSegment {
@@ -206,7 +211,8 @@ pub(crate) fn write_text(path: &Path, text: &str) -> Result<(), Error> {
         }
     };
     let mut f = File::create_new(path).map_err(fail(OutputStage::Create))?;
-    f.write_all(text.as_bytes()).map_err(fail(OutputStage::Write))?;
+    f.write_all(text.as_bytes())
+        .map_err(fail(OutputStage::Write))?;
     f.sync_data().map_err(fail(OutputStage::Write))
 }
 

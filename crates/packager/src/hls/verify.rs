@@ -70,7 +70,10 @@ impl Expected<'_> {
             let Some(s) = self.track.samples.get(self.next).copied() else {
                 return Err(fail(
                     seg,
-                    format!("track {}: more data than the input has", self.track.track_id),
+                    format!(
+                        "track {}: more data than the input has",
+                        self.track.track_id
+                    ),
                 ));
             };
             reader
@@ -107,8 +110,8 @@ pub(crate) fn ts_rendition(
     progress: &mut Counter<'_>,
 ) -> Result<(), Error> {
     let playlist_path = dir.join(MEDIA_PLAYLIST);
-    let text = String::from_utf8(read(&playlist_path)?)
-        .map_err(|_| fail(&playlist_path, "not UTF-8"))?;
+    let text =
+        String::from_utf8(read(&playlist_path)?).map_err(|_| fail(&playlist_path, "not UTF-8"))?;
     let playlist = MediaPlaylist::parse(&text).map_err(|e| fail(&playlist_path, e.to_string()))?;
     if text != written.playlist.render() || playlist.segments.len() != written.segments.len() {
         return Err(fail(&playlist_path, "differs from what was written"));
@@ -157,10 +160,7 @@ pub(crate) fn ts_rendition(
         if demuxer.report().pat_sections != before + 1 {
             return Err(fail(&seg, "needs exactly one PAT"));
         }
-        let pmt = demuxer
-            .pmt()
-            .cloned()
-            .ok_or_else(|| fail(&seg, "no PMT"))?;
+        let pmt = demuxer.pmt().cloned().ok_or_else(|| fail(&seg, "no PMT"))?;
         if pmt.streams.len() != expected.len() {
             return Err(fail(&seg, "the PMT lists the wrong number of streams"));
         }
@@ -175,7 +175,10 @@ pub(crate) fn ts_rendition(
                 .ok_or_else(|| fail(&seg, format!("PES on unknown PID {:#x}", unit.pid)))?;
             let st = pmt.streams[i].stream_type;
             if st.is_sample_aes() != (protection == TsProtection::SampleAes) {
-                return Err(fail(&seg, format!("stream type {st:?} for this key method")));
+                return Err(fail(
+                    &seg,
+                    format!("stream type {st:?} for this key method"),
+                ));
             }
             let clear = decrypt_sample_aes(st, unit.pid, &unit.data, &decryptor)
                 .map_err(|e| fail(&seg, e.to_string()))?;
@@ -185,7 +188,10 @@ pub(crate) fn ts_rendition(
         if let Some(c) = report.continuity_errors.first() {
             return Err(fail(
                 &seg,
-                format!("continuity counter error on PID {:#x} at byte {}", c.pid, c.offset),
+                format!(
+                    "continuity counter error on PID {:#x} at byte {}",
+                    c.pid, c.offset
+                ),
             ));
         }
         if let Some(issue) = report.issues.first() {
@@ -211,8 +217,8 @@ pub(crate) fn ts_rendition(
 /// Checks a subtitle playlist: every segment parses and the cues all appear.
 pub(crate) fn subtitle_rendition(dir: &Path, vtt: &WebVtt) -> Result<(), Error> {
     let playlist_path = dir.join(MEDIA_PLAYLIST);
-    let text = String::from_utf8(read(&playlist_path)?)
-        .map_err(|_| fail(&playlist_path, "not UTF-8"))?;
+    let text =
+        String::from_utf8(read(&playlist_path)?).map_err(|_| fail(&playlist_path, "not UTF-8"))?;
     let playlist = MediaPlaylist::parse(&text).map_err(|e| fail(&playlist_path, e.to_string()))?;
     let mut seen = vec![false; vtt.cues.len()];
     for entry in &playlist.segments {
@@ -229,13 +235,20 @@ pub(crate) fn subtitle_rendition(dir: &Path, vtt: &WebVtt) -> Result<(), Error> 
         }
     }
     if let Some(i) = seen.iter().position(|s| !s) {
-        return Err(fail(&playlist_path, format!("cue {} is in no segment", i + 1)));
+        return Err(fail(
+            &playlist_path,
+            format!("cue {} is in no segment", i + 1),
+        ));
     }
     Ok(())
 }
 
 /// Checks that the master playlist parses and names exactly the media playlists written.
-pub(crate) fn master(root: &Path, renditions: &[Rendition], written: &MasterPlaylist) -> Result<(), Error> {
+pub(crate) fn master(
+    root: &Path,
+    renditions: &[Rendition],
+    written: &MasterPlaylist,
+) -> Result<(), Error> {
     let path = root.join(super::master::MASTER_PLAYLIST);
     let text = String::from_utf8(read(&path)?).map_err(|_| fail(&path, "not UTF-8"))?;
     let parsed = MasterPlaylist::parse(&text).map_err(|e| fail(&path, e.to_string()))?;
