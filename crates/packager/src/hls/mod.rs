@@ -12,6 +12,7 @@
 //! a key URI of the user's (`--hls-key-uri`, optionally writing the key file). Which media
 //! playlists exist is decided in [`plan`]; the key URIs in [`keys`].
 
+mod fmp4;
 pub mod inputs;
 pub mod keys;
 mod master;
@@ -124,18 +125,12 @@ pub fn run(
     if settings.inputs.is_empty() {
         return Err(Error::invalid("-i", "an input file is required", AT));
     }
-    if options.format == HlsFormat::Fmp4 {
-        return Err(Error::invalid(
-            "--hls-format",
-            "fmp4 output needs the cenc MP4 layer, which this build does not have yet",
-            AT,
-        ));
-    }
     let target = settings
         .segment_duration
         .unwrap_or(DEFAULT_SEGMENT_DURATION);
     let (mut media, subtitles) = open_inputs(settings, log)?;
-    let plan = plan::build(&media, &subtitles)?;
+    let fmp4 = options.format == HlsFormat::Fmp4;
+    let plan = plan::build(&media, &subtitles, fmp4)?;
     for note in &plan.notes {
         log.step(note);
     }
@@ -161,6 +156,15 @@ pub fn run(
     let job_keys = keys::acquire(settings, &options.mode, &content_id, &track_types, env)?;
     log.step(&format!("Content id {content_id}"));
     log.step(&format!("Keys: {}", job_keys.source));
+    let ts_offset = if fmp4 { 0 } else { TS_TIME_OFFSET };
+    let fmp4_cuts = plan
+        .renditions
+        .iter()
+        .find(|r| r.has_video())
+        .or_else(|| plan.renditions.iter().find(|r| !r.tracks.is_empty()))
+        .filter(|_| fmp4)
+        .map(|r| fmp4::cut_seconds(&r.tracks[0].samples, r.tracks[0].timescale, target))
+        .unwrap_or_default();
     let protection = if options.mode.is_aes128() {
         TsProtection::Aes128
     } else {
@@ -169,6 +173,7 @@ pub fn run(
     log.step(&format!(
         "Protection: {}",
         match &options.mode {
+            HlsMode::FairPlay if fmp4 => "cbcs (HLS-AES for FairPlay), fragmented MP4",
             HlsMode::FairPlay => "SAMPLE-AES (HLS-AES for FairPlay), MPEG-TS",
             HlsMode::Ncg => "AES-128 (HLS-NCG), MPEG-TS",
             HlsMode::KeyUri { .. } => "AES-128 with the --hls-key-uri key URI, MPEG-TS",
@@ -191,24 +196,23 @@ pub fn run(
     let result = (|| -> Result<(), Error> {
         for r in &plan.renditions {
             let dir = root.join(&r.name);
-            fs::create_dir(&dir).map_err(|source| Error::Output {
-                path: out_path.join(&r.name),
-                source,
-                stage: OutputStage::Create,
-                at: AT,
-            })?;
+            let media_rendition = fmp4 && r.kind != RenditionKind::Subtitles;
+            if !media_rendition {
+                fs::create_dir(&dir).map_err(|source| Error::Output {
+                    path: out_path.join(&r.name),
+                    source,
+                    stage: OutputStage::Create,
+                    at: AT,
+                })?;
+            }
             let w = match r.kind {
                 RenditionKind::Subtitles => {
                     let vtt = &subtitles[r.input].vtt;
                     let end = written.first().map_or(vtt.end(), |w| w.playlist.duration());
-                    let starts = subtitles::segment_starts(
-                        reference.as_deref(),
-                        TS_TIME_OFFSET,
-                        target,
-                        end,
-                    );
+                    let starts =
+                        subtitles::segment_starts(reference.as_deref(), ts_offset, target, end);
                     media_keys.push(None);
-                    subtitles::write_rendition(&dir, vtt, &starts, end, TS_TIME_OFFSET)?
+                    subtitles::write_rendition(&dir, vtt, &starts, end, ts_offset)?
                 }
                 _ => {
                     let key = job_keys.for_track(r.track_type)?;
@@ -217,16 +221,28 @@ pub fn run(
                         _ => CutPolicy::Target(target),
                     };
                     let input = &mut media[r.input];
-                    let w = ts::write_rendition(
-                        &dir,
-                        r,
-                        &input.spec.path,
-                        &mut input.reader,
-                        &key,
-                        protection,
-                        policy,
-                        &mut counter,
-                    )?;
+                    let w = if fmp4 {
+                        fmp4::write_rendition(
+                            &dir,
+                            r,
+                            &input.spec.path,
+                            &mut input.reader,
+                            &key,
+                            &fmp4_cuts,
+                            &mut counter,
+                        )?
+                    } else {
+                        ts::write_rendition(
+                            &dir,
+                            r,
+                            &input.spec.path,
+                            &mut input.reader,
+                            &key,
+                            protection,
+                            policy,
+                            &mut counter,
+                        )?
+                    };
                     if reference.is_none() && r.has_video() {
                         reference = Some(w.starts90.clone());
                     }
@@ -282,6 +298,14 @@ pub fn run(
                 let dir = root.join(&r.name);
                 match (&media_keys[i], r.kind) {
                     (None, _) => verify::subtitle_rendition(&dir, &subtitles[r.input].vtt)?,
+                    (Some(key), _) if fmp4 => verify::fmp4_rendition(
+                        &dir,
+                        r,
+                        &mut media[r.input].reader,
+                        &written[i],
+                        key,
+                        &mut counter,
+                    )?,
                     (Some(key), _) => verify::ts_rendition(
                         &dir,
                         r,

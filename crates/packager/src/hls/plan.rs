@@ -6,6 +6,8 @@
 //!   the first audio track of its own input muxed into its TS.
 //! - Without any video, each audio track is an audio-only variant.
 //! - WebVTT inputs become subtitle renditions (`TYPE=SUBTITLES`, group `subs`).
+//! - fMP4 (`split_audio`): media playlists are never muxed; without audio-only inputs the first
+//!   audio track of the first input that has one becomes the audio rendition.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -135,8 +137,12 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
-/// Builds the renditions of the package.
-pub fn build(media: &[MediaInput], subtitles: &[SubtitleInput]) -> Result<Plan, Error> {
+/// Builds the renditions of the package; `split_audio` keeps audio out of the variants.
+pub fn build(
+    media: &[MediaInput],
+    subtitles: &[SubtitleInput],
+    split_audio: bool,
+) -> Result<Plan, Error> {
     let mut notes = Vec::new();
     let mut names = Vec::new();
     let has_video = media
@@ -149,7 +155,16 @@ pub fn build(media: &[MediaInput], subtitles: &[SubtitleInput]) -> Result<Plan, 
             !t.iter().any(Track::is_video) && t.iter().any(Track::is_audio)
         })
         .collect();
-    let separate_audio = has_video && audio_only.iter().any(|&a| a);
+    let any_audio_only = audio_only.iter().any(|&a| a);
+    let separate_audio = has_video && (any_audio_only || split_audio);
+    // fMP4 without audio-only inputs: the audio rendition comes from this input.
+    let audio_source = (split_audio && has_video && !any_audio_only)
+        .then(|| {
+            media
+                .iter()
+                .position(|m| m.reader.tracks().iter().any(Track::is_audio))
+        })
+        .flatten();
     let mut variants = Vec::new();
     let mut audios = Vec::new();
     for (i, m) in media.iter().enumerate() {
@@ -188,7 +203,7 @@ pub fn build(media: &[MediaInput], subtitles: &[SubtitleInput]) -> Result<Plan, 
                         extra.id
                     ));
                 }
-            } else if separate_audio && !audio_tracks.is_empty() {
+            } else if separate_audio && !audio_tracks.is_empty() && audio_source != Some(i) {
                 notes.push(format!(
                     "{}: its audio tracks are not packaged: the audio renditions come from the audio-only inputs",
                     path.display()
@@ -209,8 +224,17 @@ pub fn build(media: &[MediaInput], subtitles: &[SubtitleInput]) -> Result<Plan, 
                 track_type: TrackType::for_video_height(h),
             });
         }
-        if !has_video || audio_only[i] {
-            for a in &audio_tracks {
+        let own_audio = audio_source == Some(i);
+        if !has_video || audio_only[i] || own_audio {
+            let take = if own_audio { 1 } else { audio_tracks.len() };
+            for extra in audio_tracks.iter().skip(take) {
+                notes.push(format!(
+                    "{}: audio track {} is not packaged: the audio rendition is the first audio track (give other languages as separate audio-only inputs)",
+                    path.display(),
+                    extra.id
+                ));
+            }
+            for a in audio_tracks.iter().take(take) {
                 let language = language_of(a);
                 let label = m
                     .spec

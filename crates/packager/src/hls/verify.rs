@@ -214,6 +214,89 @@ pub(crate) fn ts_rendition(
     Ok(())
 }
 
+/// Checks one fMP4 (cbcs) media playlist: init segment and media segments joined are read
+/// as one fragmented MP4, every sample is decrypted with the key and compared byte for byte
+/// with the input's, and the track's `tenc` names the key id.
+pub(crate) fn fmp4_rendition(
+    dir: &Path,
+    rendition: &Rendition,
+    reader: &mut Mp4Reader<File>,
+    written: &WrittenRendition,
+    key: &HlsKey,
+    progress: &mut Counter<'_>,
+) -> Result<(), Error> {
+    let playlist_path = dir.join(MEDIA_PLAYLIST);
+    let text =
+        String::from_utf8(read(&playlist_path)?).map_err(|_| fail(&playlist_path, "not UTF-8"))?;
+    let playlist = MediaPlaylist::parse(&text).map_err(|e| fail(&playlist_path, e.to_string()))?;
+    if text != written.playlist.render() || playlist.segments.len() != written.segments.len() {
+        return Err(fail(&playlist_path, "differs from what was written"));
+    }
+    let Some(map) = &playlist.map else {
+        return Err(fail(&playlist_path, "no #EXT-X-MAP"));
+    };
+    let mut joined = read(&dir.join(map))?;
+    for entry in &playlist.segments {
+        let data = read(&dir.join(&entry.uri))?;
+        progress.add(data.len() as u64);
+        joined.extend_from_slice(&data);
+    }
+    let bad = |what: String| fail(&playlist_path, what);
+    let mut out = Mp4Reader::open(std::io::Cursor::new(joined))
+        .map_err(|e| bad(format!("does not read back as MP4: {e}")))?;
+    let track = out
+        .tracks()
+        .first()
+        .cloned()
+        .ok_or_else(|| bad("no track".into()))?;
+    let info = track
+        .encryption()
+        .ok_or_else(|| bad("the track is not marked encrypted".into()))?;
+    let mut keys = cenc::mp4::KeyMap::new();
+    keys.insert(key.kid, key.key.clone());
+    let mut dec = cenc::mp4::TrackDecryptor::new(track.id, &info, &keys)
+        .map_err(|e| bad(format!("cannot decrypt: {e}")))?;
+    if dec.scheme() != cenc::Scheme::Cbcs {
+        return Err(bad(format!("scheme {} instead of cbcs", dec.scheme())));
+    }
+    let samples: Vec<bmff::reader::Sample> = out
+        .samples(track.id)
+        .and_then(|i| i.collect::<bmff::Result<_>>())
+        .map_err(|e| bad(format!("sample index: {e}")))?;
+    let source = &rendition.tracks[0].samples;
+    if samples.len() != source.len() {
+        return Err(bad(format!(
+            "{} samples instead of {}",
+            samples.len(),
+            source.len()
+        )));
+    }
+    let (mut got, mut want) = (Vec::new(), Vec::new());
+    for (s, o) in samples.iter().zip(source) {
+        out.read_sample(s, &mut got)
+            .map_err(|e| bad(format!("sample {}: {e}", s.index)))?;
+        let record = track
+            .sample_encryption(s.index)
+            .map_err(|e| bad(format!("sample {}: {e}", s.index)))?;
+        dec.decrypt_sample(
+            &mut got,
+            record,
+            track.sample_key_id(s.index).map(keys::KeyId),
+        )
+        .map_err(|e| bad(format!("sample {}: {e}", s.index)))?;
+        reader
+            .read_sample(o, &mut want)
+            .map_err(|e| bad(format!("re-reading the input: {e}")))?;
+        if got != want {
+            return Err(bad(format!(
+                "sample {} differs from the input after decryption",
+                s.index
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Checks a subtitle playlist: every segment parses and the cues all appear.
 pub(crate) fn subtitle_rendition(dir: &Path, vtt: &WebVtt) -> Result<(), Error> {
     let playlist_path = dir.join(MEDIA_PLAYLIST);
