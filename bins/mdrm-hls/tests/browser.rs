@@ -16,7 +16,13 @@ fn play(play_mjs: &Path, dir: &Path, manifest: &str, seconds: u32) -> serde_json
         .arg(play_mjs)
         .args(["--player", "hlsjs", "--dir"])
         .arg(dir)
-        .args(["--manifest", manifest, "--seconds", &seconds.to_string(), "--verbose"])
+        .args([
+            "--manifest",
+            manifest,
+            "--seconds",
+            &seconds.to_string(),
+            "--verbose",
+        ])
         .output()
         .expect("run browser-play");
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -50,15 +56,30 @@ fn hlsjs_plays_the_aes128_ladder_and_switches_rungs() {
     };
     let tmp = mdrm_testkit::temp_dir();
     let out = tmp.path().join("ladder");
-    let mut inputs: Vec<String> = ["ladder_360p.mp4", "ladder_540p.mp4", "ladder_720p.mp4", "ladder_audio.mp4"]
-        .iter()
-        .map(|r| arg(&dir.join(r)))
-        .collect();
-    inputs.push(format!("[+format=webvtt,+language=en]{}", dir.join("subs_en.vtt").display()));
-    package(&inputs, &out, &["--hls-key-uri", "../key.bin", "--write-key-file"]);
+    let mut inputs: Vec<String> = [
+        "ladder_360p.mp4",
+        "ladder_540p.mp4",
+        "ladder_720p.mp4",
+        "ladder_audio.mp4",
+    ]
+    .iter()
+    .map(|r| arg(&dir.join(r)))
+    .collect();
+    inputs.push(format!(
+        "[+format=webvtt,+language=en]{}",
+        dir.join("subs_en.vtt").display()
+    ));
+    package(
+        &inputs,
+        &out,
+        &["--hls-key-uri", "../key.bin", "--write-key-file"],
+    );
     let report = play(&play_mjs, &out, "master.m3u8", 8);
     assert_eq!(report["ok"], true, "{report:#}");
-    assert!(report["totalVideoFrames"].as_u64().unwrap() > 50, "{report:#}");
+    assert!(
+        report["totalVideoFrames"].as_u64().unwrap() > 50,
+        "{report:#}"
+    );
     // The rung switch: hls.js starts on the first (lowest) variant with its conservative
     // default bandwidth estimate; the local server's bandwidth then forces it up. Segments
     // of at least two rungs are fetched and the top rung is what ends up decoded.
@@ -86,17 +107,30 @@ fn hlsjs_plays_sample_aes_ts() {
     let out = tmp.path().join("fairplay");
     package(&[arg(&src)], &out, &[]);
     let rendition = rendition_dirs(&out).remove(0);
-    let name = rendition.file_name().unwrap().to_string_lossy().into_owned();
+    let name = rendition
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     std::fs::write(rendition.join("key.bin"), mdrm_testkit::hex(KEY)).unwrap();
     let playlist = std::fs::read_to_string(rendition.join("index.m3u8")).unwrap();
     let local = playlist
         .replace(",URI=\"skd://test-content\",", ",URI=\"key.bin\",")
-        .replace(",KEYFORMAT=\"com.apple.streamingkeydelivery\",KEYFORMATVERSIONS=\"1\"", "");
-    assert!(local.contains("#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"key.bin\""), "{local}");
+        .replace(
+            ",KEYFORMAT=\"com.apple.streamingkeydelivery\",KEYFORMATVERSIONS=\"1\"",
+            "",
+        );
+    assert!(
+        local.contains("#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"key.bin\""),
+        "{local}"
+    );
     std::fs::write(rendition.join("local.m3u8"), local).unwrap();
     let report = play(&play_mjs, &out, &format!("{name}/local.m3u8"), 5);
     assert_eq!(report["ok"], true, "{report:#}");
-    assert!(report["totalVideoFrames"].as_u64().unwrap() > 50, "{report:#}");
+    assert!(
+        report["totalVideoFrames"].as_u64().unwrap() > 50,
+        "{report:#}"
+    );
 
     // The control: with a wrong key hls.js cannot play it.
     std::fs::write(rendition.join("key.bin"), [0u8; 16]).unwrap();

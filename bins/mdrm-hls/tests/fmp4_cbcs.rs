@@ -7,6 +7,9 @@ use common::*;
 
 const KID: &str = mdrm_testkit::PEER_KID;
 
+/// A rendition folder and the input it must decrypt back to.
+type Rendition = (&'static str, &'static str);
+
 #[test]
 fn fmp4_cbcs_renditions_pass_verify_cenc() {
     let (Some(ffmpeg), Some(ffprobe)) = (mdrm_testkit::ffmpeg8(), mdrm_testkit::ffprobe8()) else {
@@ -17,7 +20,7 @@ fn fmp4_cbcs_renditions_pass_verify_cenc() {
     };
     let tmp = mdrm_testkit::temp_dir();
     // A muxed file (audio split out of the variant) and a ladder with separate audio.
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>)> = vec![
+    let cases: Vec<(Vec<&str>, Vec<Rendition>)> = vec![
         (
             vec!["h264_aac_360p_10s.mp4"],
             vec![
@@ -40,7 +43,12 @@ fn fmp4_cbcs_renditions_pass_verify_cenc() {
         package(
             &inputs,
             &out,
-            &["--hls-format", "fmp4", "--key-id", &keys::to_base64(&mdrm_testkit::hex(KID))],
+            &[
+                "--hls-format",
+                "fmp4",
+                "--key-id",
+                &keys::to_base64(&mdrm_testkit::hex(KID)),
+            ],
         );
         let master = std::fs::read_to_string(out.join("master.m3u8")).unwrap();
         assert!(master.contains("#EXT-X-VERSION:6"), "{master}");

@@ -10,11 +10,19 @@ use hls_ts::playlist::{MasterPlaylist, MediaPlaylist};
 
 fn ladder_with_subs(out: &Path, extra: &[&str]) -> Option<()> {
     let dir = mdrm_testkit::generated_media()?;
-    let mut inputs: Vec<String> = ["ladder_360p.mp4", "ladder_540p.mp4", "ladder_720p.mp4", "ladder_audio.mp4"]
-        .iter()
-        .map(|r| arg(&dir.join(r)))
-        .collect();
-    inputs.push(format!("[+format=webvtt,+language=en]{}", dir.join("subs_en.vtt").display()));
+    let mut inputs: Vec<String> = [
+        "ladder_360p.mp4",
+        "ladder_540p.mp4",
+        "ladder_720p.mp4",
+        "ladder_audio.mp4",
+    ]
+    .iter()
+    .map(|r| arg(&dir.join(r)))
+    .collect();
+    inputs.push(format!(
+        "[+format=webvtt,+language=en]{}",
+        dir.join("subs_en.vtt").display()
+    ));
     package(&inputs, out, extra);
     Some(())
 }
@@ -39,7 +47,10 @@ fn master_lists_every_attribute_strict_clients_need() {
         ("1280x720", "avc1.64001f"),
     ]) {
         // CODECS names the audio too; RESOLUTION, FRAME-RATE, measured AVERAGE-BANDWIDTH.
-        assert!(line.contains(&format!("CODECS=\"{codec},mp4a.40.2\"")), "{line}");
+        assert!(
+            line.contains(&format!("CODECS=\"{codec},mp4a.40.2\"")),
+            "{line}"
+        );
         assert!(line.contains(&format!("RESOLUTION={res}")), "{line}");
         assert!(line.contains("FRAME-RATE=25.000"), "{line}");
         assert!(line.contains("AUDIO=\"audio\""), "{line}");
@@ -63,11 +74,22 @@ fn master_lists_every_attribute_strict_clients_need() {
         + (bytes("audio_und") as f64 * 8.0 / duration("audio_und")).ceil();
     let avg720 = attr(stream_inf[2], "AVERAGE-BANDWIDTH") as f64;
     // Within rounding of the playlist durations (millisecond precision).
-    assert!((avg720 - expected).abs() / expected < 1e-4, "{avg720} vs {expected}");
+    assert!(
+        (avg720 - expected).abs() / expected < 1e-4,
+        "{avg720} vs {expected}"
+    );
 
     // Renditions: audio and segmented subtitles referenced from the master.
-    assert!(text.contains("#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\""), "{text}");
-    assert!(text.contains("#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English\",LANGUAGE=\"en\""), "{text}");
+    assert!(
+        text.contains("#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English\",LANGUAGE=\"en\""
+        ),
+        "{text}"
+    );
     assert!(text.contains("URI=\"subs_en/index.m3u8\""));
     let subs = std::fs::read_to_string(out.join("subs_en/index.m3u8")).unwrap();
     let subs = MediaPlaylist::parse(&subs).unwrap();
@@ -75,7 +97,10 @@ fn master_lists_every_attribute_strict_clients_need() {
     for s in &subs.segments {
         let vtt = std::fs::read_to_string(out.join("subs_en").join(&s.uri)).unwrap();
         assert!(vtt.starts_with("WEBVTT"));
-        assert!(vtt.contains("X-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000"), "{vtt}");
+        assert!(
+            vtt.contains("X-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000"),
+            "{vtt}"
+        );
     }
 
     // Media playlists: the tags a VOD playlist needs, TARGETDURATION = ceil(longest).
@@ -103,16 +128,31 @@ fn key_file_goes_where_the_relative_uri_resolves_and_only_when_asked() {
     let tmp = mdrm_testkit::temp_dir();
     let key = mdrm_testkit::hex(KEY);
     let with = tmp.path().join("with");
-    package(&[arg(&src)], &with, &["--hls-key-uri", "../keys/k%20ey.bin", "--write-key-file"]);
+    package(
+        &[arg(&src)],
+        &with,
+        &["--hls-key-uri", "../keys/k%20ey.bin", "--write-key-file"],
+    );
     assert_eq!(std::fs::read(with.join("keys/k ey.bin")).unwrap(), key);
     let without = tmp.path().join("without");
-    package(&[arg(&src)], &without, &["--hls-key-uri", "https://keys.example/k?id=1"]);
+    package(
+        &[arg(&src)],
+        &without,
+        &["--hls-key-uri", "https://keys.example/k?id=1"],
+    );
     let files: Vec<_> = walk(&without);
-    assert!(files.iter().all(|f| std::fs::read(f).unwrap() != key), "no key file");
+    assert!(
+        files.iter().all(|f| std::fs::read(f).unwrap() != key),
+        "no key file"
+    );
     let t = std::fs::read_to_string(rendition_dirs(&without)[0].join("index.m3u8")).unwrap();
     assert!(t.contains("#EXT-X-KEY:METHOD=AES-128,URI=\"https://keys.example/k?id=1\",IV=0x"));
     // A key file needs a relative URI inside the package.
-    for bad in ["https://keys.example/k", "../../outside.bin", "/abs/key.bin"] {
+    for bad in [
+        "https://keys.example/k",
+        "../../outside.bin",
+        "/abs/key.bin",
+    ] {
         let r = run(bin()
             .args(["-i", &arg(&src), "-o"])
             .arg(tmp.path().join("bad"))
@@ -162,7 +202,12 @@ fn errors_have_codes_and_leave_nothing_behind() {
     assert_eq!(run(&mut bin()).code, 1101);
     // Missing input.
     let mut c = bin();
-    c.args(["-i", "/nonexistent/x.mp4", "--encryption-key", &key_and_iv_b64()]);
+    c.args([
+        "-i",
+        "/nonexistent/x.mp4",
+        "--encryption-key",
+        &key_and_iv_b64(),
+    ]);
     base(&mut c);
     let r = run(&mut c);
     assert_eq!((r.ok, r.code), (false, 1201), "{}", r.stdout);
@@ -176,15 +221,29 @@ fn errors_have_codes_and_leave_nothing_behind() {
     let r = run(&mut c);
     assert_eq!(r.code, 1102, "{}", r.stdout);
     assert!(r.stdout.contains("<INFO>") && r.stdout.contains("<WHERE>"));
-    assert_eq!(std::fs::read(&junk).unwrap(), b"this is not an mp4 file at all");
+    assert_eq!(
+        std::fs::read(&junk).unwrap(),
+        b"this is not an mp4 file at all"
+    );
     // A 16-byte external key: HLS needs 32 (key + IV).
     let mut c = bin();
-    c.args(["-i", &arg(&src), "--encryption-key", &keys::to_base64(&[1u8; 16])]);
+    c.args([
+        "-i",
+        &arg(&src),
+        "--encryption-key",
+        &keys::to_base64(&[1u8; 16]),
+    ]);
     base(&mut c);
     assert_eq!(run(&mut c).code, 1102);
     // HLS-NCG needs --site-id; fmp4 cannot be NCG.
     let mut c = bin();
-    c.args(["-i", &arg(&src), "--encryption-key", &key_and_iv_b64(), "--use-ncg-drm"]);
+    c.args([
+        "-i",
+        &arg(&src),
+        "--encryption-key",
+        &key_and_iv_b64(),
+        "--use-ncg-drm",
+    ]);
     base(&mut c);
     let r = run(&mut c);
     assert_eq!(r.code, 1102);
@@ -232,8 +291,14 @@ fn log_file_json_result_and_secrets() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["RESULT"], 0, "{doc}");
     let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.contains("Start Packaging Hls h264_aac_360p_10s.mp4"), "{text}");
-    assert!(text.contains("Succeed packaging h264_aac_360p_10s.mp4"), "{text}");
+    assert!(
+        text.contains("Start Packaging Hls h264_aac_360p_10s.mp4"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Succeed packaging h264_aac_360p_10s.mp4"),
+        "{text}"
+    );
     assert!(text.contains("Verified"), "{text}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     for secret in [key_and_iv_b64(), KEY.to_owned()] {

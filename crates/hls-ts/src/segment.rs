@@ -266,7 +266,7 @@ mod tests {
     #[test]
     fn bad_targets() {
         let video = track(1, 12800, 10, 512, 5, 0);
-        assert!(plan_segments(&[video.clone()], 0, CutPolicy::Target(0.0)).is_err());
+        assert!(plan_segments(std::slice::from_ref(&video), 0, CutPolicy::Target(0.0)).is_err());
         assert!(plan_segments(&[video], 3, CutPolicy::Target(1.0)).is_err());
     }
 }

@@ -38,7 +38,10 @@ fn ts_structure_and_timing_of_h264_aac() {
         assert!(report.issues.is_empty(), "{:?}", report.issues);
         assert_eq!(pmt.pcr_pid, 0x100);
         let types: Vec<_> = pmt.streams.iter().map(|s| (s.stream_type, s.pid)).collect();
-        assert_eq!(types, [(StreamType::H264, 0x100), (StreamType::AAC_ADTS, 0x101)]);
+        assert_eq!(
+            types,
+            [(StreamType::H264, 0x100), (StreamType::AAC_ADTS, 0x101)]
+        );
         let video: Vec<_> = units.iter().filter(|u| u.pid == 0x100).collect();
         let audio: Vec<_> = units.iter().filter(|u| u.pid == 0x101).collect();
         // The segment starts with a key frame: random access, AUD, SPS, PPS, then the IDR.
@@ -55,7 +58,11 @@ fn ts_structure_and_timing_of_h264_aac() {
             assert_eq!(pcr, dts * 300);
             last_pcr = pcr;
             last_video_dts = dts;
-            assert_eq!(split_annexb(&v.data).next().map(avc_type), Some(9), "AUD first");
+            assert_eq!(
+                split_annexb(&v.data).next().map(avc_type),
+                Some(9),
+                "AUD first"
+            );
         }
         for a in &audio {
             let pts = a.pts.unwrap();
@@ -70,7 +77,11 @@ fn ts_structure_and_timing_of_h264_aac() {
     assert_eq!(total_audio_frames, audio_samples.len());
     // The stream as a whole: continuity counters run on across segments.
     let (_, _, report) = demux(&p.joined()).unwrap();
-    assert!(report.continuity_errors.is_empty(), "{:?}", report.continuity_errors);
+    assert!(
+        report.continuity_errors.is_empty(),
+        "{:?}",
+        report.continuity_errors
+    );
     assert_eq!(report.pat_sections, 3);
     // Presentation starts at the 10 s offset.
     assert_eq!(p.plan[0].start90, TS_TIME_OFFSET as i64);
@@ -94,7 +105,12 @@ fn sample_aes_read_back_by_our_demuxer_is_bit_identical() {
     let mut a = 0;
     let mut encrypted_differs = 0;
     for u in &units {
-        let st = pmt.streams.iter().find(|s| s.pid == u.pid).unwrap().stream_type;
+        let st = pmt
+            .streams
+            .iter()
+            .find(|s| s.pid == u.pid)
+            .unwrap()
+            .stream_type;
         let clear = decrypt_sample_aes(st, u.pid, &u.data, &dec).unwrap();
         if u.pid == 0x100 {
             let got: Vec<Vec<u8>> = split_annexb(&clear)
@@ -106,7 +122,11 @@ fn sample_aes_read_back_by_our_demuxer_is_bit_identical() {
             let raw: Vec<&[u8]> = split_annexb(&u.data)
                 .filter(|n| (1..=5).contains(&avc_type(n)))
                 .collect();
-            encrypted_differs += raw.iter().zip(&want).filter(|(r, w)| r != &&w.as_slice()).count();
+            encrypted_differs += raw
+                .iter()
+                .zip(&want)
+                .filter(|(r, w)| r != &&w.as_slice())
+                .count();
             v += 1;
         } else {
             for frame in adts_frames(u.pid, &clear).unwrap() {
@@ -117,7 +137,10 @@ fn sample_aes_read_back_by_our_demuxer_is_bit_identical() {
     }
     assert_eq!(v, video_src.len());
     assert_eq!(a, audio_src.len());
-    assert!(encrypted_differs > video_src.len() / 2, "slices really are encrypted");
+    assert!(
+        encrypted_differs > video_src.len() / 2,
+        "slices really are encrypted"
+    );
 }
 
 #[test]
@@ -133,7 +156,15 @@ fn ffprobe_reports_no_continuity_errors_and_ffmpeg_decodes_identical_frames() {
     let p = package(&src, 2.0, false);
     let ts = write(dir.path(), "all.ts", &p.joined());
     let out = Command::new(&ffprobe)
-        .args(["-v", "debug", "-show_packets", "-show_entries", "packet=stream_index,flags,pts,dts", "-of", "csv"])
+        .args([
+            "-v",
+            "debug",
+            "-show_packets",
+            "-show_entries",
+            "packet=stream_index,flags,pts,dts",
+            "-of",
+            "csv",
+        ])
         .arg(&ts)
         .output()
         .unwrap();
@@ -144,7 +175,12 @@ fn ffprobe_reports_no_continuity_errors_and_ffmpeg_decodes_identical_frames() {
     let csv = String::from_utf8_lossy(&out.stdout);
     let packets: Vec<&str> = csv.lines().filter(|l| l.starts_with("packet")).collect();
     assert!(!packets.is_empty());
-    assert!(packets.iter().all(|l| !l.ends_with("C") && !l.contains(",C")), "corrupt flag");
+    assert!(
+        packets
+            .iter()
+            .all(|l| !l.ends_with("C") && !l.contains(",C")),
+        "corrupt flag"
+    );
     let src = src.to_str().unwrap();
     let ts = ts.to_str().unwrap();
     let a = framemd5(&ffmpeg, &["-i", src, "-map", "0:v:0"]);
@@ -154,7 +190,19 @@ fn ffprobe_reports_no_continuity_errors_and_ffmpeg_decodes_identical_frames() {
     // Audio packets: ffmpeg drops the AAC priming frame when decoding the MP4 (edit list),
     // which a TS cannot signal; compare the raw frames instead, as verify-hls-aes.sh does.
     let a = framemd5(&ffmpeg, &["-i", src, "-map", "0:a:0", "-c", "copy"]);
-    let b = framemd5(&ffmpeg, &["-i", ts, "-map", "0:a:0", "-c", "copy", "-bsf:a", "aac_adtstoasc"]);
+    let b = framemd5(
+        &ffmpeg,
+        &[
+            "-i",
+            ts,
+            "-map",
+            "0:a:0",
+            "-c",
+            "copy",
+            "-bsf:a",
+            "aac_adtstoasc",
+        ],
+    );
     assert_eq!(a.len(), 470);
     assert_eq!(a, b, "raw AAC frames");
 }
@@ -187,7 +235,16 @@ fn ac3_and_eac3_round_trip_clear_and_sample_aes() {
     ] {
         let src = dir.path().join(format!("{codec}.mp4"));
         let st = Command::new(&ffmpeg)
-            .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "lavfi", "-i"])
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-nostdin",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+            ])
             .arg("sine=frequency=440:sample_rate=48000:duration=5")
             .args(["-ac", "2", "-c:a", codec, "-b:a", "192k"])
             .arg(&src)
@@ -198,10 +255,19 @@ fn ac3_and_eac3_round_trip_clear_and_sample_aes() {
         let (pmt, units, report) = demux(&clear.joined()).unwrap();
         assert_eq!(pmt.unwrap().streams[0].stream_type, clear_type);
         assert!(report.continuity_errors.is_empty() && report.issues.is_empty());
-        assert!(units.iter().all(|u| u.pcr.is_some()), "PCR on the audio PID when alone");
+        assert!(
+            units.iter().all(|u| u.pcr.is_some()),
+            "PCR on the audio PID when alone"
+        );
         let ts = write(dir.path(), &format!("{codec}.ts"), &clear.joined());
-        let a = framemd5(&ffmpeg, &["-i", src.to_str().unwrap(), "-map", "0:a:0", "-c", "copy"]);
-        let b = framemd5(&ffmpeg, &["-i", ts.to_str().unwrap(), "-map", "0:a:0", "-c", "copy"]);
+        let a = framemd5(
+            &ffmpeg,
+            &["-i", src.to_str().unwrap(), "-map", "0:a:0", "-c", "copy"],
+        );
+        let b = framemd5(
+            &ffmpeg,
+            &["-i", ts.to_str().unwrap(), "-map", "0:a:0", "-c", "copy"],
+        );
         assert_eq!(a, b, "{codec} syncframes");
 
         let enc = package(&src, 2.0, true);
@@ -214,7 +280,10 @@ fn ac3_and_eac3_round_trip_clear_and_sample_aes() {
             .flat_map(|u| decrypt_sample_aes(enc_type, u.pid, &u.data, &dec).unwrap())
             .collect();
         let want: Vec<u8> = source_samples(&src, enc.track_ids[0]).concat();
-        assert_eq!(joined, want, "{codec}: decrypted syncframes equal the source");
+        assert_eq!(
+            joined, want,
+            "{codec}: decrypted syncframes equal the source"
+        );
         let raw: Vec<u8> = units.iter().flat_map(|u| u.data.clone()).collect();
         assert_ne!(raw, want, "{codec}: encrypted");
     }

@@ -94,7 +94,7 @@ impl<W: Write> Write for Aes128Writer<W> {
 
 /// Decrypts a whole AES-128 segment in place and removes the PKCS#7 padding.
 pub fn decrypt_segment(data: &mut Vec<u8>, key: &ContentKey, iv: [u8; 16]) -> Result<()> {
-    if data.is_empty() || data.len() % BLOCK != 0 {
+    if data.is_empty() || !data.len().is_multiple_of(BLOCK) {
         return Err(Error::Aes128(
             "the length is not a positive multiple of 16 bytes",
         ));

@@ -14,7 +14,7 @@ pub struct ContinuityCounter(u8);
 
 impl ContinuityCounter {
     /// The value for the next packet, then advance.
-    pub fn next(&mut self) -> u8 {
+    pub fn take_next(&mut self) -> u8 {
         let v = self.0;
         self.0 = (self.0 + 1) & 0x0F;
         v
@@ -76,7 +76,11 @@ pub fn write_unit<W: Write + ?Sized>(
             (false, _) => 0x10,
         };
         // Packets without payload do not advance the continuity counter.
-        let counter = if payload > 0 { cc.next() } else { cc.peek() };
+        let counter = if payload > 0 {
+            cc.take_next()
+        } else {
+            cc.peek()
+        };
         buf[3] = afc | counter;
         let mut pos = 4;
         if af_total > 0 {

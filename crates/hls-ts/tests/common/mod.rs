@@ -19,7 +19,9 @@ pub(crate) fn key() -> ContentKey {
 
 /// The test IV.
 pub(crate) fn iv() -> [u8; 16] {
-    mdrm_testkit::hex(mdrm_testkit::PEER_IV_CBCS).try_into().unwrap()
+    mdrm_testkit::hex(mdrm_testkit::PEER_IV_CBCS)
+        .try_into()
+        .unwrap()
 }
 
 /// A generated test file, or `None` (skipped) without ffmpeg.

@@ -232,16 +232,7 @@ pub fn run(
                             &mut counter,
                         )?
                     } else {
-                        ts::write_rendition(
-                            &dir,
-                            r,
-                            &input.spec.path,
-                            &mut input.reader,
-                            &key,
-                            protection,
-                            policy,
-                            &mut counter,
-                        )?
+                        ts::write_rendition(&dir, r, input, &key, protection, policy, &mut counter)?
                     };
                     if reference.is_none() && r.has_video() {
                         reference = Some(w.starts90.clone());

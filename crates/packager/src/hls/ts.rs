@@ -5,13 +5,12 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use bmff::reader::Mp4Reader;
 use hls_ts::playlist::{KeyMethod, KeyTag, MediaPlaylist, SegmentEntry};
 use hls_ts::{Aes128Writer, CutPolicy, EsCodec, SampleAesEncryptor, TsOutput};
 
 use super::Counter;
 use super::keys::HlsKey;
-use super::plan::Rendition;
+use super::plan::{MediaInput, Rendition};
 use crate::error::{Error, OutputStage};
 
 /// `KEYFORMAT` of FairPlay key tags.
@@ -104,16 +103,16 @@ pub(crate) fn segment_name(index: usize, count: usize, ext: &str) -> String {
 pub(crate) fn write_rendition(
     dir: &Path,
     rendition: &Rendition,
-    input: &Path,
-    reader: &mut Mp4Reader<File>,
+    input: &mut MediaInput,
     key: &HlsKey,
     protection: TsProtection,
     policy: CutPolicy<'_>,
     progress: &mut Counter<'_>,
 ) -> Result<WrittenRendition, Error> {
     let at = "packager::hls::ts::write_rendition";
+    let reader = &mut input.reader;
     let media = |source| Error::Hls {
-        path: input.to_path_buf(),
+        path: input.spec.path.clone(),
         source,
         at,
     };
