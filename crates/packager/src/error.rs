@@ -185,6 +185,17 @@ pub enum Error {
         /// Module and function that failed.
         at: &'static str,
     },
+    /// An input cannot be muxed to HLS (unsupported codec, malformed sample, invalid
+    /// side-loaded WebVTT file).
+    #[error("input {}: {source}", path.display())]
+    Hls {
+        /// The input file.
+        path: PathBuf,
+        /// What the HLS library found.
+        source: hls_ts::Error,
+        /// Module and function that failed.
+        at: &'static str,
+    },
     /// The read-back self-check found the written package inconsistent (a bug: report it).
     #[error("self-check of the written package failed: {reason}")]
     Verify {
@@ -245,6 +256,7 @@ impl Error {
             Error::Media { source, .. } => media_code(source),
             Error::Track { .. } => ErrorCode::InvalidArgument,
             Error::Encryption { source, .. } => encryption_code(source),
+            Error::Hls { source, .. } => hls_code(source),
             Error::Verify { .. } => ErrorCode::Unexpected,
             Error::Unexpected { .. } => ErrorCode::Unexpected,
         }
@@ -274,6 +286,7 @@ impl Error {
             | Error::Media { at, .. }
             | Error::Track { at, .. }
             | Error::Encryption { at, .. }
+            | Error::Hls { at, .. }
             | Error::Verify { at, .. }
             | Error::Unexpected { at, .. } => at,
         }
@@ -365,6 +378,17 @@ fn encryption_code(e: &cenc::CencError) -> ErrorCode {
         | C::Track { .. } => ErrorCode::InvalidArgument,
         C::Mp4(m) => media_code(m),
         _ => ErrorCode::Unexpected,
+    }
+}
+
+/// Codes for HLS muxing failures: reading failures by their OS error, unusable content is
+/// 1102; the library's own invariants (bad buffer sizes) are bugs.
+fn hls_code(e: &hls_ts::Error) -> ErrorCode {
+    match e {
+        hls_ts::Error::Io(io) => input_io_code(io),
+        hls_ts::Error::Mp4(m) => media_code(m),
+        hls_ts::Error::InvalidInput(_) | hls_ts::Error::Aes128(_) => ErrorCode::Unexpected,
+        _ => ErrorCode::InvalidArgument,
     }
 }
 

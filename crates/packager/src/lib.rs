@@ -11,6 +11,8 @@
 //! - [`progress`]: progress events; a terminal bar the binary may choose.
 //! - [`key_source`]: the seam to the key source (external keys now; `kms-client` later).
 //! - [`ncg_job`]: the NCG job (encrypt, verify, `--decrypt`).
+//! - [`runner`]: the wiring every packaging binary shares (parse, log, run, report).
+//! - [`hls`]: the HLS job (TS with SAMPLE-AES or AES-128, playlists, WebVTT, self-check).
 //!
 //! The library never prints, exits or reads the environment: binaries pass writers, paths and
 //! the clock in.
@@ -22,6 +24,7 @@ pub mod dash;
 pub mod defaults;
 mod error;
 mod error_code;
+pub mod hls;
 pub mod input;
 pub mod key_source;
 mod log;

@@ -2,12 +2,12 @@
 
 mod inputs;
 mod job;
-mod layout;
+pub(crate) mod layout;
 mod manifest;
 pub mod mpd;
 mod protection;
 mod verify;
-mod write;
+pub(crate) mod write;
 
 pub use inputs::{InputSpec, parse_input};
 pub use job::{DashOptions, DashOutput, run};
