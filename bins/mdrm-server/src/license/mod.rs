@@ -157,7 +157,7 @@ fn header_value(text: &str) -> Option<HeaderValue> {
 /// Seconds with millisecond precision, e.g. `480` or `3.2`.
 fn seconds_text(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         (ms / 1000).to_string()
     } else {
         format!("{}.{:03}", ms / 1000, ms % 1000)
