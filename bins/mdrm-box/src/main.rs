@@ -4,6 +4,7 @@
 //! - `mdrm-box info FILE [--json]`: tracks, codecs, durations, sample counts, encryption.
 //! - `mdrm-box rewrite IN OUT`: parse and write back (byte-identical for well-formed files).
 //! - `mdrm-box fragment IN OUTDIR [--segment-duration S]`: init + media segments per track.
+//! - `mdrm-box decrypt IN OUT --key KID:KEY...`: a clear fragmented MP4 from an encrypted one.
 
 use std::process::ExitCode;
 
@@ -68,6 +69,16 @@ enum Command {
         #[arg(long)]
         sidx: bool,
     },
+    /// Decrypt a CENC (cenc, cbcs, cens, cbc1) file into a clear fragmented MP4.
+    Decrypt {
+        /// Encrypted input.
+        input: std::path::PathBuf,
+        /// Clear output file (written under a temporary name, renamed when complete).
+        output: std::path::PathBuf,
+        /// KID:KEY, 32 hex digits each (repeat for several keys).
+        #[arg(long = "key", value_name = "KID:KEY", required = true)]
+        keys: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -83,6 +94,11 @@ fn main() -> ExitCode {
             styp,
             sidx,
         } => commands::fragment(&input, &outdir, segment_duration, styp, sidx),
+        Command::Decrypt {
+            input,
+            output,
+            keys,
+        } => commands::decrypt(&input, &output, &keys),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -296,3 +296,55 @@ fn segments_start_with_key_frames_and_are_aligned_across_tracks() {
 fn bmff_reader(data: Vec<u8>) -> bmff::reader::Mp4Reader<std::io::Cursor<Vec<u8>>> {
     bmff::reader::Mp4Reader::open(std::io::Cursor::new(data)).unwrap()
 }
+
+#[test]
+fn decrypt_restores_peer_files_and_reports_clear_tracks() {
+    let tmp = mdrm_testkit::temp_dir();
+    let key = format!("{}:{}", mdrm_testkit::PEER_KID, mdrm_testkit::PEER_KEY);
+    let source = mdrm_testkit::peers_dir().join("source_h264_aac_360p_10s.mp4");
+    let source_reader = bmff_reader(std::fs::read(&source).unwrap());
+    let out = tmp.path().join("clear.mp4");
+    let (ok, text, err) = run(bin()
+        .arg("decrypt")
+        .arg(mdrm_testkit::peers_dir().join("bento4_cbcs.mp4"))
+        .arg(&out)
+        .args(["--key", &key]));
+    assert!(ok, "{err}");
+    assert!(text.contains("track 1: decrypted (cbcs)"), "{text}");
+    let mut clear = bmff_reader(std::fs::read(&out).unwrap());
+    let mut src = source_reader;
+    for id in [1, 2] {
+        let a: Vec<_> = src.samples(id).unwrap().map(|s| s.unwrap()).collect();
+        let b: Vec<_> = clear.samples(id).unwrap().map(|s| s.unwrap()).collect();
+        assert_eq!(a.len(), b.len());
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for (s, t) in a.iter().zip(&b) {
+            src.read_sample(s, &mut x).unwrap();
+            clear.read_sample(t, &mut y).unwrap();
+            assert!(x == y, "track {id} sample {} differs", s.index);
+        }
+    }
+    // Bento4's non-fragmented file is marked encrypted but clear: the tool says so.
+    let (ok, text, _) = run(bin()
+        .arg("decrypt")
+        .arg(mdrm_testkit::peers_dir().join("bento4_cenc_nonfrag.mp4"))
+        .arg(tmp.path().join("x.mp4"))
+        .args(["--key", &key]));
+    assert!(ok);
+    assert!(text.contains("WARNING: marked encrypted"), "{text}");
+    // A wrong key for the KID is an error naming the KID, not garbage output.
+    let (ok, _, err) = run(bin()
+        .arg("decrypt")
+        .arg(mdrm_testkit::peers_dir().join("mp4box_cenc.mp4"))
+        .arg(tmp.path().join("y.mp4"))
+        .args([
+            "--key",
+            "00000000000000000000000000000001:69eaa802a6763af979e8d1940fb88392",
+        ]));
+    assert!(!ok);
+    assert!(
+        err.contains("no key for KID abba271e-8bcf-552b-bd2e-86a434a9a5d9"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("y.mp4").exists());
+}

@@ -157,14 +157,94 @@ fn invalid_values_are_1102_naming_the_flag() {
 }
 
 #[test]
-fn kms_mode_is_1102_until_kms_client_is_wired() {
+fn kms_mode_uses_the_embedded_keystore_and_decrypts_back() {
     let dir = mdrm_testkit::temp_dir();
-    let run = run_with(dir.path(), &[("--encryption-key", None)]);
-    run.expect(1102);
+    let d = dir.path();
+    let src = source();
+    let ks = d.join("keystore.sqlite");
+    let ks = ks.to_str().unwrap();
+    let enc = |out: &str| {
+        run_in(
+            d,
+            [
+                "--site-id",
+                "TEST",
+                "--contents-id",
+                "cid-kms",
+                "--keystore",
+                ks,
+                "-i",
+                src.to_str().unwrap(),
+                "-o",
+                out,
+            ],
+        )
+    };
+    enc("a.ncg").expect(0);
+    enc("b.ncg").expect(0);
+    // Decryption without a key flag: the content id comes from the header, the key from the keystore.
+    run_in(
+        d,
+        [
+            "--decrypt",
+            "--keystore",
+            ks,
+            "-i",
+            "a.ncg",
+            "-o",
+            "back.mp4",
+        ],
+    )
+    .expect(0);
     assert_eq!(
-        run.info(),
-        "KMS mode needs kms-client: use --encryption-key"
+        std::fs::read(d.join("back.mp4")).unwrap(),
+        std::fs::read(&src).unwrap()
     );
+    // A keystore without that content's key creates another key: the file is refused (2005).
+    let other = d.join("other.sqlite");
+    run_in(
+        d,
+        [
+            "--decrypt",
+            "--keystore",
+            other.to_str().unwrap(),
+            "-i",
+            "a.ncg",
+            "-o",
+            "x.mp4",
+        ],
+    )
+    .expect(2005);
+    assert!(!d.join("x.mp4").exists());
+}
+
+#[test]
+fn unreachable_key_server_is_2001() {
+    let dir = mdrm_testkit::temp_dir();
+    let d = dir.path();
+    let port = mdrm_testkit::free_port();
+    let src = source();
+    let run = run_in(
+        d,
+        [
+            "--site-id",
+            "TEST",
+            "--contents-id",
+            "cid",
+            "--access-key",
+            "c2VjcmV0LWFjY2Vzcw==",
+            "--kms-url",
+            &format!("http://127.0.0.1:{port}/v2/cpix/pallycon/getKey/"),
+            "-i",
+            src.to_str().unwrap(),
+            "-o",
+            "o.ncg",
+        ],
+    );
+    run.expect(2001);
+    assert!(!run.stdout().contains("c2VjcmV0LWFjY2Vzcw"));
+    assert!(!run.stderr().contains("c2VjcmV0LWFjY2Vzcw"));
+    assert!(!d.join("o.ncg").exists());
 }
 
 #[test]

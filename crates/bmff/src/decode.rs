@@ -30,6 +30,8 @@ pub struct DecodeOptions {
     /// its input bytes is kept as raw bytes instead (with a diagnostic). Costs one extra
     /// encode of each leaf box; the sample reader turns it off.
     pub lossless: bool,
+    /// Set internally while decoding the children of a sample entry in strict mode.
+    unknown_in_sample_entries: bool,
 }
 
 impl Default for DecodeOptions {
@@ -37,6 +39,7 @@ impl Default for DecodeOptions {
         DecodeOptions {
             strictness: Strictness::Normal,
             lossless: true,
+            unknown_in_sample_entries: false,
         }
     }
 }
@@ -47,6 +50,7 @@ impl DecodeOptions {
         DecodeOptions {
             strictness: Strictness::Strict,
             lossless: true,
+            unknown_in_sample_entries: false,
         }
     }
 
@@ -55,6 +59,7 @@ impl DecodeOptions {
         DecodeOptions {
             strictness: Strictness::Normal,
             lossless: false,
+            unknown_in_sample_entries: false,
         }
     }
 }
@@ -310,19 +315,18 @@ impl Codec for Decoder<'_> {
 fn decode_child(parent: &mut Decoder<'_>) -> Result<(AnyBox, usize)> {
     let data = parent.data.slice(parent.pos..);
     let offset = parent.base + parent.pos as u64;
+    // Codec-specific extension boxes inside sample entries are passed through from the
+    // input verbatim; strict mode accepts them there (and only there) as raw bytes.
+    let mut opts = parent.opts;
+    if opts.strictness == Strictness::Strict && crate::boxes::is_sample_entry(parent.kind) {
+        opts.unknown_in_sample_entries = true;
+    }
     let path = if parent.path.is_empty() {
         String::new()
     } else {
         parent.path.clone()
     };
-    decode_one(
-        &data,
-        offset,
-        parent.opts,
-        parent.depth + 1,
-        &path,
-        parent.diags,
-    )
+    decode_one(&data, offset, opts, parent.depth + 1, &path, parent.diags)
 }
 
 /// Decodes one box from the start of `data` (header included). `offset` is the absolute
@@ -363,7 +367,7 @@ pub(crate) fn decode_one(
         })
     };
     let Some(mut typed) = AnyBox::new_typed(h.kind) else {
-        if opts.strictness == Strictness::Strict {
+        if opts.strictness == Strictness::Strict && !opts.unknown_in_sample_entries {
             return Err(Error::UnknownBox {
                 kind: h.kind,
                 offset,

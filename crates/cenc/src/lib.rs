@@ -60,6 +60,7 @@ mod decryptor;
 mod encryptor;
 mod error;
 mod iv;
+pub mod mp4;
 pub mod nal;
 pub mod pssh;
 mod scheme;

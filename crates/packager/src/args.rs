@@ -344,10 +344,10 @@ impl CommonArgs {
                         AT,
                     ));
                 }
-                if site_id.is_none() && !profile.ids_from_input {
+                if site_id.is_none() && self.kms_url.is_some() && !profile.ids_from_input {
                     return Err(Error::invalid(
                         "--site-id",
-                        "required in KMS mode (or give --encryption-key)",
+                        "required with --kms-url (or give --encryption-key)",
                         AT,
                     ));
                 }

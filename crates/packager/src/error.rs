@@ -143,6 +143,56 @@ pub enum Error {
         /// Module and function that failed.
         at: &'static str,
     },
+    /// Getting keys failed (key server, keystore, CID callback, key material).
+    #[error("keys: {source}")]
+    Keys {
+        /// The key source's error.
+        source: kms_client::Error,
+        /// Module and function that failed.
+        at: &'static str,
+    },
+    /// An input is not usable media (not ISO-BMFF, truncated, inconsistent tables).
+    #[error("input {}: {source}", path.display())]
+    Media {
+        /// The input file.
+        path: PathBuf,
+        /// What the MP4 reader found.
+        source: bmff::Error,
+        /// Module and function that failed.
+        at: &'static str,
+    },
+    /// A track cannot be packaged as asked (unsupported codec, unaligned key frames, ...).
+    #[error("input {} track {track}: {reason}", path.display())]
+    Track {
+        /// The input file.
+        path: PathBuf,
+        /// Track id.
+        track: u32,
+        /// What is wrong.
+        reason: String,
+        /// Module and function that decided.
+        at: &'static str,
+    },
+    /// Encrypting a track failed.
+    #[error("input {} track {track}: {source}", path.display())]
+    Encryption {
+        /// The input file.
+        path: PathBuf,
+        /// Track id.
+        track: u32,
+        /// The encryptor's error.
+        source: cenc::CencError,
+        /// Module and function that failed.
+        at: &'static str,
+    },
+    /// The read-back self-check found the written package inconsistent (a bug: report it).
+    #[error("self-check of the written package failed: {reason}")]
+    Verify {
+        /// What is inconsistent.
+        reason: String,
+        /// Module and function that found it.
+        at: &'static str,
+    },
     /// Something that should not happen (a bug).
     #[error("{what}")]
     Unexpected {
@@ -191,6 +241,11 @@ impl Error {
                 }
             }
             Error::Ncg { source, output, .. } => ncg_code(source, output),
+            Error::Keys { source, .. } => keys_code(source),
+            Error::Media { source, .. } => media_code(source),
+            Error::Track { .. } => ErrorCode::InvalidArgument,
+            Error::Encryption { source, .. } => encryption_code(source),
+            Error::Verify { .. } => ErrorCode::Unexpected,
             Error::Unexpected { .. } => ErrorCode::Unexpected,
         }
     }
@@ -215,6 +270,11 @@ impl Error {
             | Error::OutputExists { at, .. }
             | Error::KeySource { at, .. }
             | Error::Ncg { at, .. }
+            | Error::Keys { at, .. }
+            | Error::Media { at, .. }
+            | Error::Track { at, .. }
+            | Error::Encryption { at, .. }
+            | Error::Verify { at, .. }
             | Error::Unexpected { at, .. } => at,
         }
     }
@@ -265,6 +325,45 @@ fn ncg_code(e: &ncg::Error, output: &Path) -> ErrorCode {
         | ncg::Error::TrailingData { .. } => ErrorCode::InvalidArgument,
         // The read-back check found different content: a bug or failing hardware.
         ncg::Error::ContentMismatch { .. } => ErrorCode::Unexpected,
+        _ => ErrorCode::Unexpected,
+    }
+}
+
+/// Codes for key-source failures (cli.md: 2001 no connection/timeout, 2002 the server
+/// answered an error, 2004 no key in the answer, 2005 invalid key material).
+fn keys_code(e: &kms_client::Error) -> ErrorCode {
+    use kms_client::Error as K;
+    match e {
+        K::InvalidArgument { .. } => ErrorCode::InvalidArgument,
+        K::Connection { .. } | K::Timeout { .. } | K::Keystore { .. } => {
+            ErrorCode::KeyServerUnreachable
+        }
+        K::ServerAnswer { .. } => ErrorCode::KeyServerError,
+        K::NoKey { .. } => ErrorCode::NoPrivateKey,
+        K::InvalidKey { .. } | K::MalformedCpix { .. } => ErrorCode::InvalidPrivateKey,
+        _ => ErrorCode::Unexpected,
+    }
+}
+
+/// Codes for unusable media: 1102 (invalid input), except I/O failures reading it.
+fn media_code(e: &bmff::Error) -> ErrorCode {
+    match e {
+        bmff::Error::Io(io) => input_io_code(io),
+        _ => ErrorCode::InvalidArgument,
+    }
+}
+
+/// Codes for encryption failures: bad or unsupported input is 1102; anything else is a bug.
+fn encryption_code(e: &cenc::CencError) -> ErrorCode {
+    use cenc::CencError as C;
+    match e {
+        C::UnsupportedCodec { .. }
+        | C::MalformedSample { .. }
+        | C::Bitstream { .. }
+        | C::MissingParameterSet { .. }
+        | C::AuxInfoTooLarge { .. }
+        | C::Track { .. } => ErrorCode::InvalidArgument,
+        C::Mp4(m) => media_code(m),
         _ => ErrorCode::Unexpected,
     }
 }

@@ -29,6 +29,7 @@ pub mod ncg_job;
 pub mod output;
 pub mod progress;
 mod result_doc;
+pub mod runner;
 
 pub use args::{CliProfile, CommonArgs, JobSettings, KeyMode, Secret};
 pub use error::{Error, NAME_MAX, OutputStage, PATH_MAX};

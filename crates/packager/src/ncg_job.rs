@@ -1,16 +1,17 @@
 //! The NCG packaging job: one input file -> one `.ncg` file, and `--decrypt` back.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use ncg::{Header, NcgKey, Options, Reader, SiteId};
 
 use crate::args::JobSettings;
+use crate::args::KeyMode;
 use crate::defaults::DEFAULT_LICENSE_URL;
 use crate::error::Error;
 use crate::input::{Input, open_input};
-use crate::key_source;
+use crate::key_source::{self, KeyEnvironment};
 use crate::log::PackagingLog;
 use crate::output::StagedFile;
 use crate::progress::Progress;
@@ -33,6 +34,7 @@ pub struct NcgJobOptions {
 pub fn run(
     settings: &JobSettings,
     options: &NcgJobOptions,
+    env: &KeyEnvironment,
     log: &mut PackagingLog<'_>,
     progress: &mut dyn Progress,
 ) -> Result<PathBuf, Error> {
@@ -44,9 +46,9 @@ pub fn run(
         log.step("--segment-duration has no effect for NCG (the file is not segmented)");
     }
     if options.decrypt {
-        decrypt(settings, options, input, log, progress)
+        decrypt(settings, options, env, input, log, progress)
     } else {
-        encrypt(settings, options, input, log, progress)
+        encrypt(settings, options, env, input, log, progress)
     }
 }
 
@@ -79,6 +81,7 @@ fn ncg_options(options: &NcgJobOptions) -> Options {
 fn encrypt(
     settings: &JobSettings,
     options: &NcgJobOptions,
+    env: &KeyEnvironment,
     input_path: &Path,
     log: &mut PackagingLog<'_>,
     progress: &mut dyn Progress,
@@ -103,9 +106,9 @@ fn encrypt(
         input_path.display(),
         input.size
     ));
-    let material = key_source::ncg_key(settings)?;
-    log.step(&format!("Keys: {}", material.source));
     let content_id = key_source::content_id(settings, input_path)?;
+    let material = key_source::ncg_key(settings, &content_id, env)?;
+    log.step(&format!("Keys: {}", material.source));
     let header = build_header(
         site_id,
         &content_id,
@@ -305,13 +308,35 @@ pub fn decrypt_output_path(output: Option<&Path>, input: &Path, header: &Header)
 fn decrypt(
     settings: &JobSettings,
     options: &NcgJobOptions,
+    env: &KeyEnvironment,
     input_path: &Path,
     log: &mut PackagingLog<'_>,
     progress: &mut dyn Progress,
 ) -> Result<PathBuf, Error> {
     let at = "packager::ncg_job::decrypt";
-    let input = open_input(input_path)?;
-    let material = key_source::ncg_key(settings)?;
+    let mut input = open_input(input_path)?;
+    // In KMS mode the content id (and site id) come from the header, read before the key is
+    // known; the key then authenticates the header when the file is opened.
+    let material = match &settings.key_mode {
+        KeyMode::External { .. } => key_source::ncg_key(settings, "external", env)?,
+        KeyMode::Kms { .. } => {
+            let unverified = Header::read_unverified(&mut input.file)
+                .map_err(|source| ncg_error(input_path, input_path, source, at))?;
+            input
+                .file
+                .seek(SeekFrom::Start(0))
+                .map_err(|source| Error::Input {
+                    path: input_path.to_path_buf(),
+                    source,
+                    at,
+                })?;
+            let mut with_site = settings.clone();
+            if with_site.site_id.is_none() {
+                with_site.site_id = Some(unverified.site_id.0);
+            }
+            key_source::ncg_key(&with_site, &unverified.content_id, env)?
+        }
+    };
     log.step(&format!("Keys: {}", material.source));
     // The key is checked here, before any output exists.
     let mut reader = Reader::open(input.file, &material.key)
@@ -452,7 +477,14 @@ mod tests {
         let s = settings(&input, &dir.path().join("out"), |_| {});
         let mut log = PackagingLog::new(JobKind::Ncg);
         let mut progress = RecordedProgress::default();
-        let ncg_path = run(&s, &options(false), &mut log, &mut progress).unwrap();
+        let ncg_path = run(
+            &s,
+            &options(false),
+            &KeyEnvironment::default(),
+            &mut log,
+            &mut progress,
+        )
+        .unwrap();
         assert_eq!(ncg_path, dir.path().join("out/clip.mp4.ncg"));
         assert_eq!(progress.phases[0], ("encrypting".to_string(), 100_000));
         assert_eq!(progress.phases[1].0, "verifying");
@@ -474,6 +506,7 @@ mod tests {
         let back = run(
             &d.validate(CliProfile::NCG_DECRYPT).unwrap(),
             &options(true),
+            &KeyEnvironment::default(),
             &mut log,
             &mut NoProgress,
         )
@@ -486,6 +519,7 @@ mod tests {
         let e = run(
             &d.validate(CliProfile::NCG_DECRYPT).unwrap(),
             &options(true),
+            &KeyEnvironment::default(),
             &mut log,
             &mut NoProgress,
         )
@@ -545,17 +579,30 @@ mod tests {
         let mut log = PackagingLog::new(JobKind::Ncg);
         let mut bad = options(false);
         bad.block_size = Some(5000);
-        let e = run(&s, &bad, &mut log, &mut NoProgress).unwrap_err();
+        let e = run(
+            &s,
+            &bad,
+            &KeyEnvironment::default(),
+            &mut log,
+            &mut NoProgress,
+        )
+        .unwrap_err();
         assert_eq!(e.code().value(), 2003);
         assert!(e.info().starts_with("--block-size"));
         let two = settings(&input, &dir.path().join("o.ncg"), |a| {
             a.inputs.push("b.bin".into())
         });
         assert_eq!(
-            run(&two, &options(false), &mut log, &mut NoProgress)
-                .unwrap_err()
-                .code()
-                .value(),
+            run(
+                &two,
+                &options(false),
+                &KeyEnvironment::default(),
+                &mut log,
+                &mut NoProgress
+            )
+            .unwrap_err()
+            .code()
+            .value(),
             1103
         );
         assert!(!dir.path().join("o.ncg").exists());
@@ -568,7 +615,14 @@ mod tests {
         std::fs::write(&input, b"data").unwrap();
         let s = settings(&input, &input, |a| a.overwrite = true);
         let mut log = PackagingLog::new(JobKind::Ncg);
-        let e = run(&s, &options(false), &mut log, &mut NoProgress).unwrap_err();
+        let e = run(
+            &s,
+            &options(false),
+            &KeyEnvironment::default(),
+            &mut log,
+            &mut NoProgress,
+        )
+        .unwrap_err();
         assert_eq!(e.code().value(), 1102);
         assert!(e.info().starts_with("-o"));
         assert_eq!(std::fs::read(&input).unwrap(), b"data");

@@ -255,3 +255,20 @@ pub fn hex(s: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))
         .collect()
 }
+
+/// The browser playback tool (`shared/tools/browser-play`, installed with its npm packages in
+/// `target/browser-play` by `scripts/deps/browser-play.sh`): the path of its `play.mjs`.
+/// `None` (or a panic when tools are required) when it, `node` or Chromium is missing.
+pub fn browser_play() -> Option<PathBuf> {
+    tool("node", None)?;
+    tool("chromium", Some("CHROMIUM"))?;
+    let dir = workspace_root().join("target").join("browser-play");
+    if dir.join("node_modules").is_dir() {
+        return Some(dir.join("play.mjs"));
+    }
+    if tools_required() {
+        panic!("browser-play is not installed in target/ (scripts/deps/browser-play.sh)");
+    }
+    eprintln!("SKIPPED: browser-play not installed (run scripts/deps/browser-play.sh)");
+    None
+}

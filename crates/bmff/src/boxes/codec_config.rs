@@ -829,3 +829,57 @@ impl Atom for Colr {
         }
     }
 }
+
+/// Field handling (`fiel`, QuickTime): progressive (1 field) or interlaced (2) and the order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fiel {
+    /// 1 = progressive, 2 = interlaced.
+    pub fields: u8,
+    /// Field order / detail (0 for progressive).
+    pub detail: u8,
+}
+
+impl Atom for Fiel {
+    const KINDS: &'static [FourCC] = &[FourCC::new(b"fiel")];
+    const ESSENTIAL: bool = false;
+    fn codec<C: Codec>(&mut self, c: &mut C) -> Result<()> {
+        c.u8("fields", &mut self.fields)?;
+        c.u8("detail", &mut self.detail)
+    }
+}
+
+/// Clean aperture (`clap`): the displayed area as fractions.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Clap {
+    /// cleanApertureWidthN.
+    pub width_n: u32,
+    /// cleanApertureWidthD.
+    pub width_d: u32,
+    /// cleanApertureHeightN.
+    pub height_n: u32,
+    /// cleanApertureHeightD.
+    pub height_d: u32,
+    /// horizOffN.
+    pub horiz_off_n: u32,
+    /// horizOffD.
+    pub horiz_off_d: u32,
+    /// vertOffN.
+    pub vert_off_n: u32,
+    /// vertOffD.
+    pub vert_off_d: u32,
+}
+
+impl Atom for Clap {
+    const KINDS: &'static [FourCC] = &[FourCC::new(b"clap")];
+    const ESSENTIAL: bool = false;
+    fn codec<C: Codec>(&mut self, c: &mut C) -> Result<()> {
+        c.u32("width_n", &mut self.width_n)?;
+        c.u32("width_d", &mut self.width_d)?;
+        c.u32("height_n", &mut self.height_n)?;
+        c.u32("height_d", &mut self.height_d)?;
+        c.u32("horiz_off_n", &mut self.horiz_off_n)?;
+        c.u32("horiz_off_d", &mut self.horiz_off_d)?;
+        c.u32("vert_off_n", &mut self.vert_off_n)?;
+        c.u32("vert_off_d", &mut self.vert_off_d)
+    }
+}

@@ -291,6 +291,8 @@ registry! {
     Btrt(Btrt),
     Pasp(Pasp),
     Colr(Colr),
+    Fiel(Fiel),
+    Clap(Clap),
     Stts(Stts),
     Ctts(Ctts),
     Stsc(Stsc),
@@ -365,6 +367,14 @@ impl AnyBox {
             _ => &[],
         }
     }
+}
+
+/// True for the codes of visual, audio and subtitle sample entries.
+pub(crate) fn is_sample_entry(kind: FourCC) -> bool {
+    VisualSampleEntry::KINDS.contains(&kind)
+        || AudioSampleEntry::KINDS.contains(&kind)
+        || WvttSampleEntry::KINDS.contains(&kind)
+        || StppSampleEntry::KINDS.contains(&kind)
 }
 
 /// Reads/writes a version-and-flags header whose version is a minimum width: the file's

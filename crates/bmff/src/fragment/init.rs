@@ -17,13 +17,14 @@ pub struct InitOptions {
     pub keep_pssh: bool,
 }
 
-/// The `ftyp` and `moov` of an init segment for `track` (of a movie with `mvhd`).
+/// The `ftyp` and `moov` of an init segment for `tracks` (one, for DASH/CMAF; several for a
+/// single-file fragmented MP4) of a movie with `mvhd`.
 ///
-/// The track keeps its header, edit list, handler, media header and sample entries; its
+/// Each track keeps its header, edit list, handler, media header and sample entries; its
 /// sample tables are empty and `mvex/trex` announces fragments.
 pub fn init_segment(
     mvhd: &Mvhd,
-    track: &Track,
+    tracks: &[&Track],
     input_moov: &Moov,
     opts: &InitOptions,
 ) -> Result<(FileType, Moov)> {
@@ -31,7 +32,7 @@ pub fn init_segment(
     let mut moov = Moov::default();
     moov.push(Mvhd {
         duration: 0,
-        next_track_id: track.id + 1,
+        next_track_id: tracks.iter().map(|t| t.id).max().unwrap_or(0) + 1,
         ..mvhd.clone()
     });
     if opts.keep_pssh {
@@ -39,7 +40,9 @@ pub fn init_segment(
             moov.push(p.clone());
         }
     }
-    moov.push(init_trak(track)?);
+    for track in tracks {
+        moov.push(init_trak(track)?);
+    }
     let mut mvex = Mvex::default();
     if opts.fragment_duration > 0 {
         mvex.push(Mehd {
@@ -47,11 +50,13 @@ pub fn init_segment(
             fragment_duration: opts.fragment_duration,
         });
     }
-    mvex.push(Trex {
-        track_id: track.id,
-        default_sample_description_index: 1,
-        ..Default::default()
-    });
+    for track in tracks {
+        mvex.push(Trex {
+            track_id: track.id,
+            default_sample_description_index: 1,
+            ..Default::default()
+        });
+    }
     moov.push(mvex);
     Ok((ftyp, moov))
 }

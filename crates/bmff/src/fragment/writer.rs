@@ -93,30 +93,88 @@ impl<'a, R: Read + Seek> Fragmenter<'a, R> {
 
     /// The init segment's bytes.
     pub fn init_segment(&self) -> Result<Vec<u8>> {
+        self.init_segment_with(|_, _| Ok::<(), crate::Error>(()))
+    }
+
+    /// The init segment's bytes, after `edit` changed its `ftyp`/`moov` (e.g. an encryptor
+    /// protecting the sample entries and adding `pssh` boxes).
+    pub fn init_segment_with<E, F>(&self, edit: F) -> std::result::Result<Vec<u8>, E>
+    where
+        E: From<crate::Error>,
+        F: FnOnce(&mut crate::FileType, &mut crate::Moov) -> std::result::Result<(), E>,
+    {
         let mvhd = self.reader.moov().require::<Mvhd>()?;
         let track = self.reader.track(self.track_id)?;
         let movie_duration = track.duration * mvhd.timescale as u64 / track.timescale as u64;
-        let (ftyp, moov) = init_segment(
+        let (mut ftyp, mut moov) = init_segment(
             mvhd,
-            track,
+            &[track],
             self.reader.moov(),
             &InitOptions {
                 fragment_duration: movie_duration,
                 keep_pssh: true,
             },
         )?;
-        encode_init(&ftyp, &moov)
+        edit(&mut ftyp, &mut moov)?;
+        Ok(encode_init(&ftyp, &moov)?)
     }
 
-    /// Writes the next media segment to `out`; `None` after the last.
+    /// The samples of the track, in decode order.
+    pub fn samples(&self) -> &[Sample] {
+        &self.samples
+    }
+
+    /// The sample ranges of the media segments.
+    pub fn segments(&self) -> &[Range<usize>] {
+        &self.ranges
+    }
+
+    /// Writes the next media segment to `out`; `None` after the last. Sample data is copied
+    /// in bounded pieces, never the whole segment at once.
     pub fn write_next<W: Write>(&mut self, out: &mut W) -> Result<Option<SegmentInfo>> {
+        let Some((range, mut seg)) = self.next_segment()? else {
+            return Ok(None);
+        };
+        let (header, layout) = seg.finish()?;
+        out.write_all(&header)?;
+        let samples = &self.samples[range.clone()];
+        copy_samples(self.reader, samples, &mut self.buf, out)?;
+        Ok(Some(self.info(range, layout.total_len)))
+    }
+
+    /// Writes the next media segment after `transform` changed its samples' bytes in place
+    /// (the segment's samples back to back) and its boxes (e.g. encryption). The segment's
+    /// bytes are held in memory while transformed.
+    pub fn write_next_with<W, E, F>(
+        &mut self,
+        out: &mut W,
+        transform: F,
+    ) -> std::result::Result<Option<SegmentInfo>, E>
+    where
+        W: Write,
+        E: From<crate::Error>,
+        F: FnOnce(&mut MediaSegment, &mut [u8], &[Sample]) -> std::result::Result<(), E>,
+    {
+        let Some((range, mut seg)) = self.next_segment()? else {
+            return Ok(None);
+        };
+        let samples = &self.samples[range.clone()];
+        self.reader.read_samples(samples, &mut self.buf)?;
+        transform(&mut seg, &mut self.buf, samples)?;
+        seg.set_payload_len(self.buf.len() as u64);
+        let (header, layout) = seg.finish()?;
+        out.write_all(&header).map_err(crate::Error::from)?;
+        out.write_all(&self.buf).map_err(crate::Error::from)?;
+        Ok(Some(self.info(range, layout.total_len)))
+    }
+
+    fn next_segment(&mut self) -> Result<Option<(Range<usize>, MediaSegment)>> {
         let Some(range) = self.ranges.get(self.next).cloned() else {
             return Ok(None);
         };
         self.next += 1;
         let number = self.next as u32;
         let samples = &self.samples[range.clone()];
-        let first = samples[0];
         let duration: u64 = samples.iter().map(|s| s.duration as u64).sum();
         let mut seg = MediaSegment::new(self.track_id, samples, number);
         if self.styp {
@@ -132,17 +190,19 @@ impl<'a, R: Read + Seek> Fragmenter<'a, R> {
                 u32::try_from(duration).unwrap_or(u32::MAX),
             );
         }
-        let (header, layout) = seg.finish()?;
-        out.write_all(&header)?;
-        copy_samples(self.reader, samples, &mut self.buf, out)?;
-        Ok(Some(SegmentInfo {
-            number,
-            first_sample: first.index,
+        Ok(Some((range, seg)))
+    }
+
+    fn info(&self, range: Range<usize>, size: u64) -> SegmentInfo {
+        let samples = &self.samples[range];
+        SegmentInfo {
+            number: self.next as u32,
+            first_sample: samples[0].index,
             sample_count: samples.len() as u32,
-            start_dts: first.dts,
-            duration,
-            size: layout.total_len,
-        }))
+            start_dts: samples[0].dts,
+            duration: samples.iter().map(|s| s.duration as u64).sum(),
+            size,
+        }
     }
 }
 

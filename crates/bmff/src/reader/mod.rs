@@ -248,6 +248,29 @@ impl<R: Read + Seek> Mp4Reader<R> {
         self.read_at(sample.offset, buf)
     }
 
+    /// Reads the bytes of `samples` back to back into `buf` (replacing its contents), reading
+    /// runs of adjacent samples with one read each.
+    pub fn read_samples(&mut self, samples: &[Sample], buf: &mut Vec<u8>) -> Result<()> {
+        let total: u64 = samples.iter().map(|s| s.size as u64).sum();
+        buf.clear();
+        buf.resize(total as usize, 0);
+        let mut at = 0usize;
+        let mut i = 0;
+        while i < samples.len() {
+            let start = samples[i].offset;
+            let mut len = samples[i].size as u64;
+            let mut j = i + 1;
+            while j < samples.len() && samples[j].offset == start + len {
+                len += samples[j].size as u64;
+                j += 1;
+            }
+            self.read_at(start, &mut buf[at..at + len as usize])?;
+            at += len as usize;
+            i = j;
+        }
+        Ok(())
+    }
+
     /// Reads `buf.len()` bytes at absolute `offset`.
     pub fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()> {
         let end = offset.checked_add(buf.len() as u64);

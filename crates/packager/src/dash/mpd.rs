@@ -194,6 +194,8 @@ pub struct AdaptationSet {
     pub lang: Option<String>,
     /// `Role` value (`main`, `subtitle`).
     pub role: Option<String>,
+    /// `SupplementalProperty` (scheme, value) pairs, e.g. adaptation-set switching.
+    pub supplemental: Vec<(String, String)>,
     /// Protection descriptors (empty = clear).
     pub content_protection: Vec<ContentProtection>,
     /// The Representations.
@@ -322,6 +324,14 @@ fn render_adaptation_set(s: &mut String, a: &AdaptationSet) {
             esc(r)
         );
     }
+    for (scheme, value) in &a.supplemental {
+        let _ = writeln!(
+            s,
+            "      <SupplementalProperty schemeIdUri=\"{}\" value=\"{}\"/>",
+            esc(scheme),
+            esc(value)
+        );
+    }
     for r in &a.representations {
         render_representation(s, r);
     }
@@ -376,11 +386,14 @@ fn render_protection(s: &mut String, cp: &ContentProtection) {
 fn render_representation(s: &mut String, r: &Representation) {
     let _ = write!(
         s,
-        "      <Representation id=\"{}\" bandwidth=\"{}\" codecs=\"{}\"",
+        "      <Representation id=\"{}\" bandwidth=\"{}\"",
         esc(&r.id),
         r.bandwidth,
-        esc(&r.codecs)
     );
+    // A side-loaded text file (`text/vtt`) has no codecs string.
+    if !r.codecs.is_empty() {
+        let _ = write!(s, " codecs=\"{}\"", esc(&r.codecs));
+    }
     if let (Some(w), Some(h)) = (r.width, r.height) {
         let _ = write!(s, " width=\"{w}\" height=\"{h}\"");
     }
@@ -524,9 +537,18 @@ impl Mpd {
                                 mime_type: attr(&e, "mimeType")?.unwrap_or_default(),
                                 lang: attr(&e, "lang")?,
                                 role: None,
+                                supplemental: Vec::new(),
                                 content_protection: Vec::new(),
                                 representations: Vec::new(),
                             });
+                        }
+                        (_, "SupplementalProperty") => {
+                            if let Some(a) = mpd.adaptation_sets.last_mut() {
+                                a.supplemental.push((
+                                    attr(&e, "schemeIdUri")?.unwrap_or_default(),
+                                    attr(&e, "value")?.unwrap_or_default(),
+                                ));
+                            }
                         }
                         (_, "Role") => {
                             if let Some(a) = mpd.adaptation_sets.last_mut() {
@@ -703,6 +725,10 @@ mod tests {
                     mime_type: "video/mp4".into(),
                     lang: None,
                     role: Some("main".into()),
+                    supplemental: vec![(
+                        "urn:mpeg:dash:adaptation-set-switching:2016".into(),
+                        "1".into(),
+                    )],
                     content_protection: vec![
                         ContentProtection::Mp4Protection {
                             scheme: "cenc".into(),
@@ -743,11 +769,12 @@ mod tests {
                     mime_type: "text/vtt".into(),
                     lang: Some("en".into()),
                     role: Some("subtitle".into()),
+                    supplemental: vec![],
                     content_protection: vec![],
                     representations: vec![Representation {
                         id: "text_en".into(),
                         bandwidth: 256,
-                        codecs: "wvtt".into(),
+                        codecs: String::new(),
                         width: None,
                         height: None,
                         frame_rate: None,
