@@ -30,7 +30,10 @@ fn mdrm_dash() -> Option<PathBuf> {
         return Some(bin);
     }
     if std::env::var_os("MDRM_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
-        panic!("{} is missing: build it (cargo build -p mdrm-dash)", bin.display());
+        panic!(
+            "{} is missing: build it (cargo build -p mdrm-dash)",
+            bin.display()
+        );
     }
     eprintln!("SKIPPED: mdrm-dash is not built (cargo build -p mdrm-dash)");
     None
@@ -56,7 +59,10 @@ fn package(dash: &Path, server_url: &str, creds: &common::Credentials, out: &Pat
         String::from_utf8_lossy(&run.stderr)
     );
     let mpd = std::fs::read_to_string(out.join("manifest.mpd")).unwrap();
-    assert!(mpd.contains(&license_url), "no license URL in the MPD:\n{mpd}");
+    assert!(
+        mpd.contains(&license_url),
+        "no license URL in the MPD:\n{mpd}"
+    );
 }
 
 fn ok_heartbeats(sample: &Value) -> usize {
@@ -69,7 +75,10 @@ fn assert_played(name: &str, s: &Value, license_url: &str) {
     assert_eq!(s["errors"], serde_json::json!([]), "{name}: {s}");
     assert!(s["firstPlayingAt"].is_number(), "{name} never played: {s}");
     assert!(s["decodedFrames"].as_u64().unwrap_or(0) > 0, "{name}: {s}");
-    assert!(s["currentTime"].as_f64().unwrap_or(0.0) > 1.0, "{name}: {s}");
+    assert!(
+        s["currentTime"].as_f64().unwrap_or(0.0) > 1.0,
+        "{name}: {s}"
+    );
     assert_eq!(s["keySystem"], "org.w3.clearkey", "{name}: {s}");
     // The license URL came from the MPD mdrm-dash wrote.
     assert_eq!(s["licenseUrlUsed"], license_url, "{name}: {s}");
@@ -86,7 +95,12 @@ fn shaka_player_plays_an_mdrm_dash_package_with_heartbeat_renewals_and_csl() {
     let files = ServerFiles::new();
     let creds = files.add_site("DEMO");
     let interval = format!("{RENEWAL_INTERVAL_MS}ms");
-    let server = files.start(&["--csl-max-streams", "2", "--csl-renewal-interval", &interval]);
+    let server = files.start(&[
+        "--csl-max-streams",
+        "2",
+        "--csl-renewal-interval",
+        &interval,
+    ]);
     let license_url = format!("{}/license/clearkey", server.url());
     let media = files.dir.path().join("dash");
     package(&dash, &server.url(), &creds, &media);
@@ -147,7 +161,10 @@ fn shaka_player_plays_an_mdrm_dash_package_with_heartbeat_renewals_and_csl() {
 
     // Device 3 is refused with the documented JSON body, and does not play.
     let refused = &report["device3Refused"];
-    assert!(refused["firstPlayingAt"].is_null(), "device 3 played: {refused}");
+    assert!(
+        refused["firstPlayingAt"].is_null(),
+        "device 3 played: {refused}"
+    );
     let err = &refused["errors"][0];
     assert_eq!(err["httpStatus"], 403, "{refused}");
     assert_eq!(err["body"]["error_code"], "CSL_LIMIT_REACHED", "{refused}");
@@ -168,7 +185,10 @@ fn shaka_player_plays_an_mdrm_dash_package_with_heartbeat_renewals_and_csl() {
 
     // Device 1 went silent: one lease later device 3 plays and renews, device 2 never stopped.
     assert_played("device 3 (retry)", &report["device3Admitted"], &license_url);
-    assert!(ok_heartbeats(&report["device3AdmittedRenewals"]) >= 1, "{report}");
+    assert!(
+        ok_heartbeats(&report["device3AdmittedRenewals"]) >= 1,
+        "{report}"
+    );
     let d2 = &report["device2End"];
     assert_eq!(d2["errors"], serde_json::json!([]), "{d2}");
     assert_eq!(d2["stoppedByRefusal"], false, "{d2}");
@@ -180,7 +200,10 @@ fn shaka_player_plays_an_mdrm_dash_package_with_heartbeat_renewals_and_csl() {
             .all(|h| h["status"] == 200),
         "{d2}"
     );
-    assert!(ok_heartbeats(d2) > ok_heartbeats(&report["device2Renewals"]), "{d2}");
+    assert!(
+        ok_heartbeats(d2) > ok_heartbeats(&report["device2Renewals"]),
+        "{d2}"
+    );
 
     let max = max_seen.load(Ordering::SeqCst);
     assert!(max <= 2, "{max} streams live at once, limit 2");

@@ -732,3 +732,74 @@ fn csl_and_key_rotation_on_one_site_refuse_to_start() {
         assert!(err.contains(says), "{flag}: {err}");
     }
 }
+
+#[test]
+fn the_token_command_prints_tokens_the_server_accepts() {
+    let files = ServerFiles::new();
+    files.add_site("DEMO");
+    let keys = content_keys(&files, "DEMO", "movie-1", &["ALL"]);
+    let server = files.start(&[]);
+    let token_cmd = |extra: &[&str]| {
+        std::process::Command::new(common::server_bin())
+            .args([
+                "token",
+                "--site-id",
+                "DEMO",
+                "--user-id",
+                "u1",
+                "--cid",
+                "movie-1",
+            ])
+            .args(extra)
+            .args(["--db", &files.db().display().to_string()])
+            .args(["--secret-file", &files.secret().display().to_string()])
+            .output()
+            .unwrap()
+    };
+    let out = token_cmd(&[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let c = LicenseClient::new(&server.url());
+    let a = c.license(&t, None, None, &[keys[0].kid]);
+    assert_eq!((a.status, a.streams()), (200, Some(1)), "{}", a.body);
+    // A policy override travels encrypted and is honoured.
+    let out = token_cmd(&[
+        "--policy",
+        r#"{"policy_version":2,"playback_policy":{"max_stream_per_user":1}}"#,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let one = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let b = c.license(&one, Some("second-device"), None, &[keys[0].kid]);
+    assert_eq!(
+        (b.status, b.code().as_str()),
+        (403, "CSL_LIMIT_REACHED"),
+        "{}",
+        b.body
+    );
+    // An unknown site is an error naming the flag, with no token printed.
+    let out = std::process::Command::new(common::server_bin())
+        .args([
+            "token",
+            "--site-id",
+            "NOPE",
+            "--user-id",
+            "u1",
+            "--cid",
+            "movie-1",
+        ])
+        .args(["--db", &files.db().display().to_string()])
+        .args(["--secret-file", &files.secret().display().to_string()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--site-id"));
+}
