@@ -216,7 +216,7 @@ fn mpd_has_the_required_structure_single_and_ladder() {
         .map(|c| (c.req("schemeIdUri"), c))
         .collect();
     let ck = schemes["urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e"];
-    assert_eq!(ck.one("dashif:laurl").text, "https://lic.example/ck");
+    assert_eq!(ck.one("dashif:Laurl").text, "https://lic.example/ck");
     let wv = schemes["urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"];
     assert!(!wv.one("cenc:pssh").text.is_empty());
     let pr = schemes["urn:uuid:9a04f079-9840-4286-ab92-e65be0885f95"];

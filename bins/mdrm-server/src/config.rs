@@ -15,6 +15,9 @@
 //! site_id = "DEMO"
 //! access_key = "..."     # the file then holds secrets: keep it mode 0600
 //! site_key = "..."       # 32 characters
+//!
+//! [license]                                      # the license face: see license::settings
+//! csl_store = "redis://127.0.0.1:6379/0"
 //! ```
 
 use std::net::IpAddr;
@@ -25,6 +28,7 @@ use kms_client::{AccessKey, SiteId};
 use serde::Deserialize;
 
 use crate::error::ServerError;
+use crate::license::settings::{FileLicenseSettings, LicenseFlags, LicenseSettings};
 use crate::logging::LogFormat;
 use crate::sites::{SiteCredentials, SiteKey};
 
@@ -51,6 +55,7 @@ pub struct FileSettings {
     widevine_provider: Option<String>,
     #[serde(default)]
     sites: Vec<SiteEntry>,
+    license: Option<FileLicenseSettings>,
     #[serde(skip)]
     dir: PathBuf,
 }
@@ -143,6 +148,8 @@ pub struct FlagSettings {
     pub playready_la_url: Option<String>,
     /// `--widevine-provider`.
     pub widevine_provider: Option<String>,
+    /// The license face's flags (`--csl-*`, `--token-lifetime`).
+    pub license: LicenseFlags,
 }
 
 /// Where files live by default (computed by the binary from the XDG data directory).
@@ -175,6 +182,8 @@ pub struct Settings {
     pub widevine_provider: Option<String>,
     /// Sites from the settings file (added or updated at start).
     pub sites: Vec<SiteCredentials>,
+    /// The license face: CSL store, fail mode, per-site policies, token window.
+    pub license: LicenseSettings,
 }
 
 fn check_url(what: &str, url: &str) -> Result<(), ServerError> {
@@ -197,7 +206,8 @@ impl Settings {
         file: Option<FileSettings>,
         defaults: DefaultPaths,
     ) -> Result<Self, ServerError> {
-        let file = file.unwrap_or_default();
+        let mut file = file.unwrap_or_default();
+        let license = LicenseSettings::resolve(flags.license, file.license.take())?;
         let bind_text = flags
             .bind
             .or(file.bind.clone())
@@ -258,6 +268,7 @@ impl Settings {
             playready_la_url,
             widevine_provider: flags.widevine_provider.or(file.widevine_provider.clone()),
             sites,
+            license,
         })
     }
 

@@ -50,6 +50,10 @@ pub enum ServerError {
         /// Why.
         reason: String,
     },
+    /// A concurrent-stream-limiting setting is invalid (including CSL and key rotation on one
+    /// site), or the CSL store cannot be opened.
+    #[error(transparent)]
+    Csl(#[from] csl::CslError),
     /// Serving failed.
     #[error("server stopped: {0}")]
     Serve(String),

@@ -2,6 +2,8 @@
 //!
 //! - [`keys`]: the CPIX key service for packagers (keys in the SQLite keystore shared with the
 //!   packagers' embedded mode).
+//! - [`license`]: the ClearKey license service for players, with concurrent stream limiting
+//!   on every license request and renewal (memory or Redis store).
 //!
 //! Adding a face = adding a module with a `routes() -> Router<AppState>` function and one
 //! `.merge(...)` line in [`router`]. The binary (`main.rs`) only parses flags, sets up logs
@@ -11,6 +13,7 @@ pub mod api_error;
 pub mod config;
 pub mod error;
 pub mod keys;
+pub mod license;
 pub mod logging;
 pub mod secret;
 pub mod sites;
@@ -26,6 +29,7 @@ use kms_client::Keystore;
 use crate::config::Settings;
 use crate::error::ServerError;
 use crate::keys::signalling::SignallingSettings;
+use crate::license::LicenseService;
 use crate::secret::ServerSecret;
 use crate::sites::Sites;
 
@@ -38,6 +42,8 @@ pub struct AppState {
     pub sites: Sites,
     /// Settings for the signalling written into CPIX answers.
     pub signalling: Arc<SignallingSettings>,
+    /// The license service (stream limiter included).
+    pub license: Arc<LicenseService>,
 }
 
 /// Facts about start-up worth a log line.
@@ -52,9 +58,11 @@ pub struct Startup {
 }
 
 impl AppState {
-    /// Opens the keystore and the server secret (creating both when missing) and applies the
-    /// sites of the settings file.
+    /// Opens the keystore and the server secret (creating both when missing), applies the
+    /// sites of the settings file and opens the CSL store (a Redis store needs to be inside a
+    /// tokio runtime).
     pub fn open(settings: &Settings) -> Result<(Self, Startup), ServerError> {
+        let license = Arc::new(LicenseService::open(settings.license.clone())?);
         let keystore = Arc::new(Keystore::open(&settings.database)?);
         let (secret, secret_created) = ServerSecret::load_or_create(&settings.secret_file)?;
         let sites = Sites::new(Arc::clone(&keystore), Arc::new(secret));
@@ -76,6 +84,7 @@ impl AppState {
                 keystore,
                 sites,
                 signalling: Arc::new(signalling),
+                license,
             },
             startup,
         ))
@@ -91,7 +100,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .merge(keys::routes())
-        // Further faces: .merge(license::routes()), .merge(dwm_registry::routes())
+        .merge(license::routes())
+        // Further faces: .merge(dwm_registry::routes())
         .layer(middleware::from_fn(logging::log_requests))
         .with_state(state)
 }

@@ -10,6 +10,8 @@ use kms_client::defaults::{DATA_DIR_NAME, KEYSTORE_FILE_NAME};
 use kms_client::{AccessKey, SiteId, enc_token};
 use mdrm_server::config::{DefaultPaths, FileSettings, FlagSettings, Settings};
 use mdrm_server::error::ServerError;
+use mdrm_server::license::settings::LicenseFlags;
+use mdrm_server::license::token::{TokenRequest, issue_token};
 use mdrm_server::logging::{self, LogFormat};
 use mdrm_server::secret::ServerSecret;
 use mdrm_server::sites::{SiteCredentials, SiteKey, Sites, generate_access_key};
@@ -22,12 +24,17 @@ const SECRET_FILE_NAME: &str = "server-secret.key";
 #[command(
     name = "mdrm-server",
     version,
-    about = "The self-hosted mdrm back end: CPIX key service for packagers.",
-    long_about = "The self-hosted mdrm back end: CPIX key service for packagers.\n\n\
+    about = "The self-hosted mdrm back end: CPIX key service for packagers, ClearKey license \
+        service with concurrent stream limiting for players.",
+    long_about = "The self-hosted mdrm back end: CPIX key service for packagers, ClearKey license \
+        service with concurrent stream limiting for players.\n\n\
         Without a command it serves HTTP (default 127.0.0.1:8480). Packagers use it with\n\
         --kms-url http://127.0.0.1:8480/ --site-id ID --access-key KEY.\n\
         Key path: POST /v2/cpix/pallycon/getKey/{enc-token} (also /v1/..., /cpix/pallycon/getKey/...,\n\
-        and /cpix/getKey?enc-token=...). Health: GET /healthz.\n\n\
+        and /cpix/getKey?enc-token=...). Health: GET /healthz.\n\
+        Licenses: POST /license/clearkey (token in the pallycon-customdata-v2 header or ?token=),\n\
+        POST /license/clearkey/release, GET /license/csl/status?user_id= (HTTP Basic: site id,\n\
+        access key).\n\n\
         Log level: MDRM_LOG (e.g. info, debug; tracing filter syntax).",
     args_conflicts_with_subcommands = true
 )]
@@ -76,6 +83,49 @@ struct ServeArgs {
     /// Widevine provider written into Widevine PSSH data [default: none].
     #[arg(long, value_name = "NAME")]
     widevine_provider: Option<String>,
+    /// Where concurrent-stream leases live: `memory` (one server) or `redis://host:port/db`
+    /// (shared by replicas) [default: memory].
+    #[arg(long, value_name = "STORE")]
+    csl_store: Option<String>,
+    /// What to do while the CSL store fails: closed, open or open-for-renewals (playing
+    /// streams keep playing, new ones are refused) [default: open-for-renewals].
+    #[arg(long, value_name = "MODE")]
+    csl_fail_mode: Option<String>,
+    /// Streams one user may play at once, for sites without their own setting [default: 3].
+    #[arg(long, value_name = "N")]
+    csl_max_streams: Option<u32>,
+    /// How often a playing stream must renew its license, e.g. 600, 30s, 10m [default: 10m].
+    #[arg(long, value_name = "DURATION")]
+    csl_renewal_interval: Option<String>,
+    /// Extra time a stream's slot is held beyond the renewal interval [default: 0].
+    #[arg(long, value_name = "DURATION")]
+    csl_grace: Option<String>,
+    /// Turn concurrent stream limiting off for sites without their own setting.
+    #[arg(long)]
+    no_csl: bool,
+    /// How long a license token is accepted after its timestamp [default: 10m].
+    #[arg(long, value_name = "DURATION")]
+    token_lifetime: Option<String>,
+}
+
+impl ServeArgs {
+    fn none() -> Self {
+        ServeArgs {
+            bind: None,
+            port: None,
+            public_url: None,
+            log_format: None,
+            playready_la_url: None,
+            widevine_provider: None,
+            csl_store: None,
+            csl_fail_mode: None,
+            csl_max_streams: None,
+            csl_renewal_interval: None,
+            csl_grace: None,
+            no_csl: false,
+            token_lifetime: None,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -83,6 +133,28 @@ enum Command {
     /// Manage sites (who may ask for keys).
     #[command(subcommand)]
     Site(SiteCommand),
+    /// Print a license token for a site (for tests and demos; production tokens come from the
+    /// service's own back end, in the same format).
+    Token(TokenArgs),
+}
+
+#[derive(Args)]
+struct TokenArgs {
+    /// The site id.
+    #[arg(long)]
+    site_id: String,
+    /// The user id (`LICENSETOKEN` for none).
+    #[arg(long)]
+    user_id: String,
+    /// The content id used when packaging.
+    #[arg(long)]
+    cid: String,
+    /// The policy JSON [default: {"policy_version":2}].
+    #[arg(long, value_name = "JSON")]
+    policy: Option<String>,
+    /// drm_type [default: ClearKey].
+    #[arg(long, default_value = "ClearKey")]
+    drm_type: String,
 }
 
 #[derive(Subcommand)]
@@ -133,6 +205,15 @@ fn settings(store: &StoreArgs, serve: ServeArgs) -> Result<Settings, ServerError
         log_format: serve.log_format,
         playready_la_url: serve.playready_la_url,
         widevine_provider: serve.widevine_provider,
+        license: LicenseFlags {
+            csl_store: serve.csl_store,
+            csl_fail_mode: serve.csl_fail_mode,
+            max_streams_per_user: serve.csl_max_streams,
+            renewal_interval: serve.csl_renewal_interval,
+            grace: serve.csl_grace,
+            no_csl: serve.no_csl,
+            token_lifetime: serve.token_lifetime,
+        },
     };
     Settings::resolve(flags, file, default_paths())
 }
@@ -160,7 +241,14 @@ fn run_serve(store: StoreArgs, serve_args: ServeArgs) -> Result<(), ServerError>
             "the settings file holds site secrets and other users can read it; chmod 600 it"
         );
     }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ServerError::Serve(e.to_string()))?;
+    // The Redis CSL store is opened inside the runtime.
+    let entered = runtime.enter();
     let (state, startup) = AppState::open(&settings)?;
+    drop(entered);
     tracing::info!(
         database = %settings.database.display(),
         secret_file = %settings.secret_file.display(),
@@ -168,13 +256,14 @@ fn run_serve(store: StoreArgs, serve_args: ServeArgs) -> Result<(), ServerError>
         sites = startup.sites_total,
         sites_from_settings = startup.sites_from_settings,
         public_url = %settings.public_url,
+        csl_store = ?settings.license.csl_store,
+        csl_fail_mode = %settings.license.fail_mode,
+        csl_default = ?settings.license.default_csl,
+        csl_site_entries = settings.license.sites.len(),
         "mdrm-server starting"
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| ServerError::Serve(e.to_string()))?;
     runtime.block_on(async {
+        state.license.spawn_sweeper();
         let addr = SocketAddr::new(settings.bind, settings.port);
         let listener =
             tokio::net::TcpListener::bind(addr)
@@ -193,17 +282,7 @@ fn run_serve(store: StoreArgs, serve_args: ServeArgs) -> Result<(), ServerError>
 }
 
 fn open_sites(store: &StoreArgs) -> Result<Sites, ServerError> {
-    let settings = settings(
-        store,
-        ServeArgs {
-            bind: None,
-            port: None,
-            public_url: None,
-            log_format: None,
-            playready_la_url: None,
-            widevine_provider: None,
-        },
-    )?;
+    let settings = settings(store, ServeArgs::none())?;
     let keystore = kms_client::Keystore::open(&settings.database)?;
     let (secret, _) = ServerSecret::load_or_create(&settings.secret_file)?;
     Ok(Sites::new(keystore.into(), secret.into()))
@@ -276,11 +355,46 @@ fn run_site(store: StoreArgs, cmd: SiteCommand) -> Result<(), ServerError> {
     Ok(())
 }
 
+fn run_token(store: StoreArgs, args: TokenArgs) -> Result<(), ServerError> {
+    let sites = open_sites(&store)?;
+    let site_id = SiteId::parse("--site-id", &args.site_id).map_err(invalid)?;
+    let creds = sites
+        .credentials(&site_id)?
+        .ok_or_else(|| ServerError::InvalidArgument {
+            what: "--site-id".into(),
+            reason: format!("no site {site_id}"),
+        })?;
+    let policy = args
+        .policy
+        .unwrap_or_else(|| r#"{"policy_version":2}"#.to_string());
+    let request = TokenRequest {
+        drm_type: &args.drm_type,
+        site_id: site_id.as_str(),
+        user_id: &args.user_id,
+        cid: &args.cid,
+        policy_json: &policy,
+        timestamp: jiff::Timestamp::now(),
+        key_rotation: false,
+    };
+    let token = issue_token(
+        &request,
+        creds.access_key.expose_secret(),
+        creds.site_key.expose_secret(),
+    )
+    .map_err(|r| ServerError::InvalidArgument {
+        what: "--policy".into(),
+        reason: r.message,
+    })?;
+    println!("{token}");
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => run_serve(cli.store, cli.serve),
         Some(Command::Site(cmd)) => run_site(cli.store, cmd),
+        Some(Command::Token(args)) => run_token(cli.store, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

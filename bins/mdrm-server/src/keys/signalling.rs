@@ -235,9 +235,9 @@ pub fn common_content_protection(pssh: &[u8]) -> String {
     format!("<cenc:pssh>{}</cenc:pssh>", to_base64(pssh))
 }
 
-/// `ContentProtectionData` for DASH-IF ClearKey: the license URL (`dashif:laurl`).
+/// `ContentProtectionData` for DASH-IF ClearKey: the license URL (`dashif:Laurl`).
 pub fn clearkey_content_protection(license_url: &str) -> String {
-    format!("<dashif:laurl>{}</dashif:laurl>", xml_escape(license_url))
+    format!("<dashif:Laurl>{}</dashif:Laurl>", xml_escape(license_url))
 }
 
 #[cfg(test)]
@@ -357,7 +357,7 @@ mod tests {
         assert!(l.contains("urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"));
         assert_eq!(
             clearkey_content_protection("http://h/l?a=1&b=2"),
-            "<dashif:laurl>http://h/l?a=1&amp;b=2</dashif:laurl>"
+            "<dashif:Laurl>http://h/l?a=1&amp;b=2</dashif:Laurl>"
         );
     }
 }

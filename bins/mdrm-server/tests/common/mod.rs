@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod license;
+pub(crate) mod redis_server;
+
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

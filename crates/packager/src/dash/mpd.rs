@@ -65,7 +65,7 @@ pub enum ContentProtection {
         /// Base64 of the PlayReady Object (`mspr:pro`).
         pro: Option<String>,
     },
-    /// DASH-IF ClearKey with its license URL (`dashif:laurl`).
+    /// DASH-IF ClearKey with its license URL (`dashif:Laurl`).
     ClearKey {
         /// License acquisition URL.
         laurl: String,
@@ -376,7 +376,7 @@ fn render_protection(s: &mut String, cp: &ContentProtection) {
         ContentProtection::ClearKey { laurl } => {
             let _ = writeln!(
                 s,
-                "      <ContentProtection schemeIdUri=\"{CLEARKEY_SCHEME}\" value=\"ClearKey1.0\">\n        <dashif:laurl>{}</dashif:laurl>\n      </ContentProtection>",
+                "      <ContentProtection schemeIdUri=\"{CLEARKEY_SCHEME}\" value=\"ClearKey1.0\">\n        <dashif:Laurl>{}</dashif:Laurl>\n      </ContentProtection>",
                 esc(laurl)
             );
         }
