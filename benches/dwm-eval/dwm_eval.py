@@ -443,6 +443,19 @@ def render(res, args, chosen):
         secs = sum(t["_seconds"] for t in ts) / n
         lines.append(f"| {a} {ATTACK_NAMES[a]} | {n} | {ber:.3f} | {pct(correct, n)} | {wrong} | {pct(none, n)} | "
                      f"{pct(unread, n)} | {(sum(conf) / len(conf)) if conf else 0:.10f} | {secs:.1f} |")
+    # Per clip and attack: IDs correct / trials (where a content type is weak shows here).
+    clips = sorted({t["name"].split("-r")[0] for t in res["trials"]})
+    if clips:
+        lines.append("")
+        lines.append("| clip | " + " | ".join(a for a in chosen) + " |")
+        lines.append("|---|" + "---|" * len(chosen))
+        for c in clips:
+            cells = []
+            for a in chosen:
+                ts = [t for t in res["trials"] if t["attack"] == a and t["name"].split("-r")[0] == c]
+                ok = sum(1 for t in ts if t["dwm_id"] in (t["_expected"], t.get("_colluder")) and t["dwm_id"] is not None)
+                cells.append(f"{ok}/{len(ts)}" if ts else "-")
+            lines.append(f"| {c} | " + " | ".join(cells) + " |")
     fa = res["false_alarms"]
     wk = res["wrong_key"]
     lines.append("")

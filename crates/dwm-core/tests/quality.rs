@@ -45,7 +45,7 @@ fn pictures(seed: u32, grain: f32) -> Vec<(&'static str, Vec<u8>)> {
         (
             "edges",
             make(&|x, y| {
-                if ((x / 40.0) as u32 + (y / 40.0) as u32) % 2 == 0 {
+                if ((x / 40.0) as u32 + (y / 40.0) as u32).is_multiple_of(2) {
                     40.0
                 } else {
                     210.0
