@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-W=${1:-$ROOT/target/dwm-overhead}
+W=$(realpath -m "${1:-$ROOT/target/dwm-overhead}")  # absolute: the job file names paths in it
 PRESET=${2:-medium}
 SHARED=${MDRM_SHARED:-$(cd .. && pwd)/shared}
 BIN=$ROOT/target/release/mdrm-dwm
@@ -44,13 +44,14 @@ measure() {
     [ "$rss" -gt "$peak" ] && peak=$rss
     sleep 0.2
   done
-  wait "$pid"
+  wait "$pid" || { echo "dwm-overhead: '$*' failed" >&2; exit 1; }
   echo "$peak"
 }
 
 echo "clip: $CLIP ($(ffprobe -v error -select_streams v:0 -show_entries stream=width,height,nb_frames -of csv=p=0 "$CLIP")), preset $PRESET, CRF 16, 4 outputs"
 dpeak=$(measure /usr/bin/time -f "%e %U %S" -o "$W/dwm.time" \
   "$BIN" -q --credentials "$W/credentials" --registry "$W/registry.json" embed "$W/job.json" --preset "$PRESET")
+[ -n "$dpeak" ] || exit 1
 read -r dw du ds < "$W/dwm.time"
 rm -f "$W"/out/*
 fpeak=$(measure /usr/bin/time -f "%e %U %S" -o "$W/ffmpeg.time" \
@@ -59,6 +60,7 @@ fpeak=$(measure /usr/bin/time -f "%e %U %S" -o "$W/ffmpeg.time" \
     -map 0:v -map 0:a -c:a copy -c:v libx264 -preset "$PRESET" -crf 16 "$W/out/p2.mp4" \
     -map 0:v -map 0:a -c:a copy -c:v libx264 -preset "$PRESET" -crf 16 "$W/out/p3.mp4" \
     -map 0:v -map 0:a -c:a copy -c:v libx264 -preset "$PRESET" -crf 16 "$W/out/p4.mp4")
+[ -n "$fpeak" ] || exit 1
 read -r fw fu fs < "$W/ffmpeg.time"
 rm -f "$W"/out/*
 awk -v dw="$dw" -v dc="$(echo "$du + $ds" | bc)" -v dp="$dpeak" -v fw="$fw" -v fc="$(echo "$fu + $fs" | bc)" -v fp="$fpeak" 'BEGIN {

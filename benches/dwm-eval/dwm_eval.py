@@ -150,9 +150,10 @@ def ffmpeg_quality(ref, test):
     ssim = float(re.search(r"SSIM Y:([\d.]+)", r.stderr).group(1))
     return psnr, ssim
 
-def detect(args, path, creds, registry, expect=None, extra=()):
+def detect(args, path, creds, registry, expect=None, extra=(), full=True):
+    """`mdrm-dwm detect`; `full=False` is what a user runs: stop at the first identification."""
     cmd = [str(args.bin), "-q", "--json", "--credentials", str(creds), "--registry", str(registry),
-           "detect", "--full", str(path)] + list(extra)
+           "detect"] + (["--full"] if full else []) + [str(path)] + list(extra)
     if expect:
         cmd += ["--expect-id", str(expect)]
     t = time.time()
@@ -176,6 +177,9 @@ def main():
     ap.add_argument("--attacks", default="A0,A1,A2,A3,A4,A5,A6,A7,A8,A9,A10")
     ap.add_argument("--preset", default="veryfast", help="x264/x265 preset for embedding and attacks")
     ap.add_argument("--false-alarms", type=int, default=100)
+    ap.add_argument("--full", action=argparse.BooleanOptionalAction, default=True,
+                    help="attack trials: analyse the whole excerpt (--full, default) or stop at the "
+                         "first identification like a user's `detect` (--no-full, faster)")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--baseline", action="store_true", help="also measure the open-source baseline")
     ap.add_argument("--baseline-python", type=Path, default=ROOT / "target" / "dwm-eval-venv" / "bin" / "python")
@@ -279,7 +283,12 @@ def main():
 
     # Attacks on 30 s excerpts at random times, then detection.
     t0 = time.time()
+    # Round robin over the clips (first recipient of every clip, then the second, ...), so a
+    # time-limited run still covers every clip.
+    rank = {}
     for r in plan["recipients"]:
+        rank[r["name"]] = sum(1 for x in plan["recipients"][: plan["recipients"].index(r)] if x["clip"] == r["clip"])
+    for r in sorted(plan["recipients"], key=lambda r: rank[r["name"]]):
         start = plan["excerpts"].setdefault(r["name"], rnd.uniform(0, max(0.0, args.seconds - args.excerpt - 0.5)))
         for a in chosen:
             out = work / "attacked" / a / f"{r['name']}.mp4"
@@ -301,7 +310,7 @@ def main():
                 else:
                     ff(src + ["-map", "0:v"] + atk[a].split() + [str(out)])
                 extra = ["--start", f"{start:.3f}", "--duration", str(args.excerpt)] if a == "A0" else []
-                d = detect(args, out, creds, reg, expect=r["id"], extra=extra)
+                d = detect(args, out, creds, reg, expect=r["id"], extra=extra, full=args.full)
                 d["_expected"] = r["id"]
                 d["_colluder"] = r.get("colluder")
                 res_path.parent.mkdir(parents=True, exist_ok=True)
@@ -358,9 +367,24 @@ def main():
     (work / "results.json").write_text(json.dumps(results, indent=1))
     print(render(results, args, chosen))
 
+def ensure_baseline_venv(python):
+    """Creates the baseline's virtual environment when missing: numpy, OpenCV (headless),
+    PyWavelets, and the two watermark packages without their deep-learning extras (only their
+    DWT methods run; invisible-watermark's RivaGAN needs torch/onnxruntime, stubbed out)."""
+    if python.exists():
+        return
+    venv = python.parent.parent
+    log(f"creating the baseline virtual environment in {venv}")
+    run([sys.executable, "-m", "venv", str(venv)])
+    pip = [str(python), "-m", "pip", "install", "-q"]
+    run(pip + ["numpy", "opencv-python-headless", "PyWavelets"])
+    run(pip + ["--no-deps", "invisible-watermark", "blind-watermark"])
+
+
 def run_baseline(args, work, clips, chosen, atk, rnd):
     """Runs benches/dwm-eval/baseline.py (in the venv) per clip, method and attack."""
     script = Path(__file__).with_name("baseline.py")
+    ensure_baseline_venv(args.baseline_python)
     out = {}
     for method in ["dwtDct", "dwtDctSvd", "blind-watermark"]:
         rows = []
@@ -419,6 +443,19 @@ def render(res, args, chosen):
         secs = sum(t["_seconds"] for t in ts) / n
         lines.append(f"| {a} {ATTACK_NAMES[a]} | {n} | {ber:.3f} | {pct(correct, n)} | {wrong} | {pct(none, n)} | "
                      f"{pct(unread, n)} | {(sum(conf) / len(conf)) if conf else 0:.10f} | {secs:.1f} |")
+    # Per clip and attack: IDs correct / trials (where a content type is weak shows here).
+    clips = sorted({t["name"].split("-r")[0] for t in res["trials"]})
+    if clips:
+        lines.append("")
+        lines.append("| clip | " + " | ".join(a for a in chosen) + " |")
+        lines.append("|---|" + "---|" * len(chosen))
+        for c in clips:
+            cells = []
+            for a in chosen:
+                ts = [t for t in res["trials"] if t["attack"] == a and t["name"].split("-r")[0] == c]
+                ok = sum(1 for t in ts if t["dwm_id"] in (t["_expected"], t.get("_colluder")) and t["dwm_id"] is not None)
+                cells.append(f"{ok}/{len(ts)}" if ts else "-")
+            lines.append(f"| {c} | " + " | ".join(cells) + " |")
     fa = res["false_alarms"]
     wk = res["wrong_key"]
     lines.append("")

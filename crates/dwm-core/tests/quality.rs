@@ -45,7 +45,7 @@ fn pictures(seed: u32, grain: f32) -> Vec<(&'static str, Vec<u8>)> {
         (
             "edges",
             make(&|x, y| {
-                if ((x / 40.0) as u32 + (y / 40.0) as u32) % 2 == 0 {
+                if ((x / 40.0) as u32 + (y / 40.0) as u32).is_multiple_of(2) {
                     40.0
                 } else {
                     210.0
@@ -128,13 +128,11 @@ fn marked_frames_meet_the_psnr_and_ssim_goals() {
             // A flat picture (no texture, at most light grain) is the known exception
             // (docs/dwm.md): the strength floor s^2 = 0.7 costs about s^2 / (2 var + 58.5),
             // SSIM 0.988-0.990 there.
-            let ssim_goal = if name == "flat grey" {
-                0.985
-            } else {
-                0.99
-            };
+            let ssim_goal = if name == "flat grey" { 0.985 } else { 0.99 };
             if p < 42.0 || s < ssim_goal {
-                failed.push(format!("{name} (grain {grain}): PSNR {p:.2} dB, SSIM {s:.4}"));
+                failed.push(format!(
+                    "{name} (grain {grain}): PSNR {p:.2} dB, SSIM {s:.4}"
+                ));
             }
         }
     }

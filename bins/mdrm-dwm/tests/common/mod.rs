@@ -108,7 +108,8 @@ pub(crate) fn ffmpeg(args: &[&str]) {
     );
 }
 
-/// A natural-looking clip (moving fractal with grain) with a sine audio track.
+/// A natural-looking clip with a sine audio track: 0 and 2 two fractal zooms with grain, 1 a
+/// blurred Game of Life (large flat areas).
 pub(crate) fn natural_clip(
     path: &Path,
     seconds: u32,
@@ -117,9 +118,12 @@ pub(crate) fn natural_clip(
     variant: u32,
     codec: &[&str],
 ) {
-    let src = match variant % 2 {
+    let src = match variant % 3 {
         0 => format!(
             "mandelbrot=s={w}x{h}:r=25:maxiter=120:start_scale=2.5:end_scale=0.4,noise=alls=4:allf=t"
+        ),
+        2 => format!(
+            "mandelbrot=s={w}x{h}:r=25:maxiter=200:start_x=-0.743643887037151:start_y=0.13182590420533:start_scale=0.05:end_scale=0.004,hue=h=40,noise=alls=5:allf=t"
         ),
         _ => format!(
             "life=s={}x{}:mold=25:ratio=0.08:life_color=#d8c8a0:death_color=#202830:rate=25,scale={w}x{h}:flags=bicubic,gblur=sigma=2,noise=alls=4:allf=t",
