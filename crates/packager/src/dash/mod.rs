@@ -6,6 +6,7 @@ mod layout;
 mod manifest;
 pub mod mpd;
 mod protection;
+mod scan;
 mod verify;
 mod write;
 
