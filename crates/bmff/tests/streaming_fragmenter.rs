@@ -62,9 +62,14 @@ fn streaming_fragmenter_refuses_ranges_that_do_not_tile_the_track() {
     let path = mdrm_testkit::peers_dir().join("source_h264_aac_360p_10s.mp4");
     let mut reader = Mp4Reader::open(BufReader::new(File::open(path).unwrap())).unwrap();
     let id = reader.tracks()[0].id;
-    assert!(Fragmenter::streaming(&mut reader, id, vec![1..5]).is_err());
+    assert!(Fragmenter::streaming(&mut reader, id, std::iter::once(1..5).collect()).is_err());
     assert!(Fragmenter::streaming(&mut reader, id, vec![0..5, 6..9]).is_err());
     // Beyond the last sample: an error when that segment is reached, not a panic.
-    let mut frag = Fragmenter::streaming(&mut reader, id, vec![0..usize::MAX / 2]).unwrap();
+    let mut frag = Fragmenter::streaming(
+        &mut reader,
+        id,
+        std::iter::once(0..usize::MAX / 2).collect(),
+    )
+    .unwrap();
     assert!(frag.write_next(&mut Vec::new()).is_err());
 }
