@@ -8,7 +8,7 @@ use std::ops::Range;
 use super::init::{InitOptions, encode_init, init_segment};
 use super::media::MediaSegment;
 use super::plan::{plan_cuts, split_at};
-use crate::reader::{Mp4Reader, Sample};
+use crate::reader::{Mp4Reader, Sample, SamplePosition};
 use crate::{HasChildren, Mvhd, Result};
 
 /// Largest piece of sample data read at once.
@@ -37,7 +37,11 @@ pub struct Fragmenter<'a, R> {
     reader: &'a mut Mp4Reader<R>,
     track_id: u32,
     samples: Cow<'a, [Sample]>,
+    /// Without a table: where the next segment's samples start in the track.
+    stream: Option<SamplePosition>,
     ranges: Vec<Range<usize>>,
+    /// The samples of the segment being written.
+    current: Vec<Sample>,
     next: usize,
     styp: bool,
     sidx: bool,
@@ -69,7 +73,42 @@ impl<'a, R: Read + Seek> Fragmenter<'a, R> {
             reader,
             track_id,
             samples,
+            stream: None,
             ranges,
+            current: Vec::new(),
+            next: 0,
+            styp: false,
+            sidx: false,
+            buf: Vec::new(),
+        })
+    }
+
+    /// Fragments `track_id` into segments of the given sample index ranges (consecutive, from
+    /// sample 0, e.g. from a [`SegmentSplitter`](super::SegmentSplitter)) without a table of
+    /// the track's samples: each segment's samples are read from the input's index as it is
+    /// written, so memory does not grow with the track's length.
+    pub fn streaming(
+        reader: &'a mut Mp4Reader<R>,
+        track_id: u32,
+        ranges: Vec<Range<usize>>,
+    ) -> Result<Self> {
+        let mut expected = 0usize;
+        for r in &ranges {
+            if r.start != expected || r.end <= r.start {
+                return Err(crate::Error::InvalidArgument(
+                    "segment ranges must be consecutive, non-empty and start at sample 0",
+                ));
+            }
+            expected = r.end;
+        }
+        let stream = Some(reader.samples(track_id)?.position());
+        Ok(Fragmenter {
+            reader,
+            track_id,
+            samples: Cow::Borrowed(&[]),
+            stream,
+            ranges,
+            current: Vec::new(),
             next: 0,
             styp: false,
             sidx: false,
@@ -122,9 +161,14 @@ impl<'a, R: Read + Seek> Fragmenter<'a, R> {
         Ok(encode_init(&ftyp, &moov)?)
     }
 
-    /// The samples of the track, in decode order.
+    /// The samples of the track, in decode order (empty for [`Fragmenter::streaming`]).
     pub fn samples(&self) -> &[Sample] {
         &self.samples
+    }
+
+    /// The samples of the last segment written.
+    pub fn segment_samples(&self) -> &[Sample] {
+        &self.current
     }
 
     /// The sample ranges of the media segments.
@@ -135,14 +179,13 @@ impl<'a, R: Read + Seek> Fragmenter<'a, R> {
     /// Writes the next media segment to `out`; `None` after the last. Sample data is copied
     /// in bounded pieces, never the whole segment at once.
     pub fn write_next<W: Write>(&mut self, out: &mut W) -> Result<Option<SegmentInfo>> {
-        let Some((range, mut seg)) = self.next_segment()? else {
+        let Some(mut seg) = self.next_segment()? else {
             return Ok(None);
         };
         let (header, layout) = seg.finish()?;
         out.write_all(&header)?;
-        let samples = &self.samples[range.clone()];
-        copy_samples(self.reader, samples, &mut self.buf, out)?;
-        Ok(Some(self.info(range, layout.total_len)))
+        copy_samples(self.reader, &self.current, &mut self.buf, out)?;
+        Ok(Some(self.info(layout.total_len)))
     }
 
     /// Writes the next media segment after `transform` changed its samples' bytes in place
@@ -158,26 +201,45 @@ impl<'a, R: Read + Seek> Fragmenter<'a, R> {
         E: From<crate::Error>,
         F: FnOnce(&mut MediaSegment, &mut [u8], &[Sample]) -> std::result::Result<(), E>,
     {
-        let Some((range, mut seg)) = self.next_segment()? else {
+        let Some(mut seg) = self.next_segment()? else {
             return Ok(None);
         };
-        let samples = &self.samples[range.clone()];
-        self.reader.read_samples(samples, &mut self.buf)?;
-        transform(&mut seg, &mut self.buf, samples)?;
+        self.reader.read_samples(&self.current, &mut self.buf)?;
+        transform(&mut seg, &mut self.buf, &self.current)?;
         seg.set_payload_len(self.buf.len() as u64);
         let (header, layout) = seg.finish()?;
         out.write_all(&header).map_err(crate::Error::from)?;
         out.write_all(&self.buf).map_err(crate::Error::from)?;
-        Ok(Some(self.info(range, layout.total_len)))
+        Ok(Some(self.info(layout.total_len)))
     }
 
-    fn next_segment(&mut self) -> Result<Option<(Range<usize>, MediaSegment)>> {
+    /// Loads the next segment's samples into `current`.
+    fn load(&mut self, range: Range<usize>) -> Result<()> {
+        self.current.clear();
+        match &mut self.stream {
+            None => self.current.extend_from_slice(&self.samples[range]),
+            Some(pos) => {
+                let mut it = self.reader.samples_from(pos)?;
+                for _ in range {
+                    let s = it.next().ok_or(crate::Error::InvalidArgument(
+                        "segment ranges beyond the track's samples",
+                    ))??;
+                    self.current.push(s);
+                }
+                *pos = it.position();
+            }
+        }
+        Ok(())
+    }
+
+    fn next_segment(&mut self) -> Result<Option<MediaSegment>> {
         let Some(range) = self.ranges.get(self.next).cloned() else {
             return Ok(None);
         };
+        self.load(range)?;
         self.next += 1;
         let number = self.next as u32;
-        let samples = &self.samples[range.clone()];
+        let samples = &self.current[..];
         let duration: u64 = samples.iter().map(|s| s.duration as u64).sum();
         let mut seg = MediaSegment::new(self.track_id, samples, number);
         if self.styp {
@@ -193,11 +255,11 @@ impl<'a, R: Read + Seek> Fragmenter<'a, R> {
                 u32::try_from(duration).unwrap_or(u32::MAX),
             );
         }
-        Ok(Some((range, seg)))
+        Ok(Some(seg))
     }
 
-    fn info(&self, range: Range<usize>, size: u64) -> SegmentInfo {
-        let samples = &self.samples[range];
+    fn info(&self, size: u64) -> SegmentInfo {
+        let samples = &self.current[..];
         SegmentInfo {
             number: self.next as u32,
             first_sample: samples[0].index,

@@ -256,6 +256,16 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Resumes a walk at sample `index`.
+    pub(crate) fn resume(t: &'a TrackFragments, track_id: u32, index: usize) -> Self {
+        Cursor { t, track_id, index }
+    }
+
+    /// Index of the next sample.
+    pub(crate) fn state(&self) -> usize {
+        self.index
+    }
+
     pub(crate) fn next_sample(&mut self) -> Result<Option<Sample>> {
         let Some(s) = self.t.samples.get(self.index) else {
             return Ok(None);

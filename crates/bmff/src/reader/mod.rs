@@ -226,6 +226,32 @@ impl<R: Read + Seek> Mp4Reader<R> {
         Ok(SampleIter::new(t, self.file_size))
     }
 
+    /// The samples of one track from `position` on (taken with [`SampleIter::position`] from
+    /// an iterator over the same track of this reader): a walk that pauses, e.g. to read the
+    /// bytes of the samples it has seen, resumes in O(1) without keeping a borrow of the
+    /// reader or a table of every sample.
+    pub fn samples_from(&self, position: &SamplePosition) -> Result<SampleIter<'_>> {
+        let t = self.track(position.track_id)?;
+        let inner = match (t.table(), position.at) {
+            (SampleTable::Progressive(p), At::Progressive(st)) => SampleIterInner::Progressive(
+                progressive::Cursor::resume(p, t.id, self.file_size, st),
+            ),
+            (SampleTable::Fragmented(f), At::Fragmented(i)) => {
+                SampleIterInner::Fragmented(fragmented::Cursor::resume(f, t.id, i))
+            }
+            _ => {
+                return Err(Error::InvalidArgument(
+                    "sample position from another kind of track",
+                ));
+            }
+        };
+        Ok(SampleIter {
+            track_id: t.id,
+            inner,
+            done: position.done,
+        })
+    }
+
     /// The samples of every track merged in file-offset order (the order of `mdat`).
     pub fn samples_in_file_order(&self) -> FileOrderIter<'_> {
         let iters = self
@@ -296,8 +322,25 @@ impl<R: Read + Seek> Mp4Reader<R> {
 /// Iterator over one track's samples (see [`Mp4Reader::samples`]).
 #[derive(Debug)]
 pub struct SampleIter<'a> {
+    track_id: u32,
     inner: SampleIterInner<'a>,
     done: bool,
+}
+
+/// Where a [`SampleIter`] is: the next sample it yields. Resume with
+/// [`Mp4Reader::samples_from`]; it holds no borrow and is a few words, whatever the track's
+/// length.
+#[derive(Clone, Copy, Debug)]
+pub struct SamplePosition {
+    track_id: u32,
+    at: At,
+    done: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum At {
+    Progressive(progressive::CursorState),
+    Fragmented(usize),
 }
 
 #[derive(Debug)]
@@ -316,7 +359,24 @@ impl<'a> SampleIter<'a> {
                 SampleIterInner::Fragmented(fragmented::Cursor::new(f, t.id))
             }
         };
-        SampleIter { inner, done: false }
+        SampleIter {
+            track_id: t.id,
+            inner,
+            done: false,
+        }
+    }
+
+    /// Where the iterator is: the next sample it yields (resume with
+    /// [`Mp4Reader::samples_from`]).
+    pub fn position(&self) -> SamplePosition {
+        SamplePosition {
+            track_id: self.track_id,
+            at: match &self.inner {
+                SampleIterInner::Progressive(c) => At::Progressive(c.state()),
+                SampleIterInner::Fragmented(c) => At::Fragmented(c.state()),
+            },
+            done: self.done,
+        }
     }
 }
 

@@ -261,12 +261,9 @@ impl ProgressiveTable {
     }
 }
 
-/// Walks a [`ProgressiveTable`] sample by sample.
-#[derive(Debug)]
-pub(crate) struct Cursor<'a> {
-    t: &'a ProgressiveTable,
-    track_id: u32,
-    file_size: u64,
+/// Where a [`Cursor`] is, without the table it walks: a walk can stop and resume later.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CursorState {
     index: u64,
     dts: u64,
     stts_i: usize,
@@ -281,29 +278,60 @@ pub(crate) struct Cursor<'a> {
     stss_i: usize,
 }
 
+/// Walks a [`ProgressiveTable`] sample by sample.
+#[derive(Debug)]
+pub(crate) struct Cursor<'a> {
+    t: &'a ProgressiveTable,
+    track_id: u32,
+    file_size: u64,
+    st: CursorState,
+}
+
 impl<'a> Cursor<'a> {
     pub(crate) fn new(t: &'a ProgressiveTable, track_id: u32, file_size: u64) -> Self {
         Cursor {
             t,
             track_id,
             file_size,
-            index: 0,
-            dts: 0,
-            stts_i: 0,
-            stts_left: t.stts.first().map_or(0, |e| e.sample_count),
-            ctts_i: 0,
-            ctts_left: t
-                .ctts
-                .as_ref()
-                .and_then(|c| c.entries.first())
-                .map_or(0, |e| e.sample_count),
-            stsc_i: 0,
-            chunk: 0,
-            chunk_left: 0,
-            next_offset: 0,
-            sdi: 1,
-            stss_i: 0,
+            st: CursorState {
+                index: 0,
+                dts: 0,
+                stts_i: 0,
+                stts_left: t.stts.first().map_or(0, |e| e.sample_count),
+                ctts_i: 0,
+                ctts_left: t
+                    .ctts
+                    .as_ref()
+                    .and_then(|c| c.entries.first())
+                    .map_or(0, |e| e.sample_count),
+                stsc_i: 0,
+                chunk: 0,
+                chunk_left: 0,
+                next_offset: 0,
+                sdi: 1,
+                stss_i: 0,
+            },
         }
+    }
+
+    /// Resumes a walk at `st` (taken from a cursor over the same table).
+    pub(crate) fn resume(
+        t: &'a ProgressiveTable,
+        track_id: u32,
+        file_size: u64,
+        st: CursorState,
+    ) -> Self {
+        Cursor {
+            t,
+            track_id,
+            file_size,
+            st,
+        }
+    }
+
+    /// Where the walk is.
+    pub(crate) fn state(&self) -> CursorState {
+        self.st
     }
 
     pub(crate) fn next_sample(&mut self) -> Result<Option<Sample>> {
@@ -312,56 +340,56 @@ impl<'a> Cursor<'a> {
 
     fn next_with_chunk(&mut self) -> Result<Option<(Sample, u32)>> {
         let t = self.t;
-        if self.index >= t.sample_count() {
+        if self.st.index >= t.sample_count() {
             return Ok(None);
         }
         let id = self.track_id;
-        while self.stts_left == 0 {
-            self.stts_i += 1;
+        while self.st.stts_left == 0 {
+            self.st.stts_i += 1;
             let e = t
                 .stts
-                .get(self.stts_i)
+                .get(self.st.stts_i)
                 .ok_or_else(|| bad(b"stts", id, "ends before the last sample".into()))?;
-            self.stts_left = e.sample_count;
+            self.st.stts_left = e.sample_count;
         }
-        self.stts_left -= 1;
-        let duration = t.stts[self.stts_i].sample_delta;
+        self.st.stts_left -= 1;
+        let duration = t.stts[self.st.stts_i].sample_delta;
         let mut cts_offset = 0i64;
         if let Some(ctts) = &t.ctts {
-            while self.ctts_left == 0 {
-                self.ctts_i += 1;
+            while self.st.ctts_left == 0 {
+                self.st.ctts_i += 1;
                 let e = ctts
                     .entries
-                    .get(self.ctts_i)
+                    .get(self.st.ctts_i)
                     .ok_or_else(|| bad(b"ctts", id, "ends before the last sample".into()))?;
-                self.ctts_left = e.sample_count;
+                self.st.ctts_left = e.sample_count;
             }
-            self.ctts_left -= 1;
-            cts_offset = ctts.offset(&ctts.entries[self.ctts_i]);
+            self.st.ctts_left -= 1;
+            cts_offset = ctts.offset(&ctts.entries[self.st.ctts_i]);
         }
-        while self.chunk_left == 0 {
-            self.chunk += 1;
+        while self.st.chunk_left == 0 {
+            self.st.chunk += 1;
             let offset = *t
                 .chunk_offsets
-                .get(self.chunk as usize - 1)
+                .get(self.st.chunk as usize - 1)
                 .ok_or_else(|| bad(b"stco", id, "more samples than chunks".into()))?;
             while self
                 .t
                 .stsc
-                .get(self.stsc_i + 1)
-                .is_some_and(|e| e.first_chunk <= self.chunk)
+                .get(self.st.stsc_i + 1)
+                .is_some_and(|e| e.first_chunk <= self.st.chunk)
             {
-                self.stsc_i += 1;
+                self.st.stsc_i += 1;
             }
-            let e = t.stsc[self.stsc_i];
-            self.chunk_left = e.samples_per_chunk;
-            self.sdi = e.sample_description_index;
-            self.next_offset = offset;
+            let e = t.stsc[self.st.stsc_i];
+            self.st.chunk_left = e.samples_per_chunk;
+            self.st.sdi = e.sample_description_index;
+            self.st.next_offset = offset;
         }
-        self.chunk_left -= 1;
-        let size = t.size(self.index);
-        let offset = self.next_offset;
-        self.next_offset = offset.saturating_add(size as u64);
+        self.st.chunk_left -= 1;
+        let size = t.size(self.st.index);
+        let offset = self.st.next_offset;
+        self.st.next_offset = offset.saturating_add(size as u64);
         if size > limits::MAX_SAMPLE_SIZE {
             return Err(Error::Limit {
                 kind: FourCC::new(b"stsz"),
@@ -377,29 +405,29 @@ impl<'a> Cursor<'a> {
                 available: self.file_size.saturating_sub(offset),
             });
         }
-        let number = self.index + 1;
+        let number = self.st.index + 1;
         let is_sync = match &t.stss {
             None => true,
             Some(v) => {
-                while v.get(self.stss_i).is_some_and(|&n| (n as u64) < number) {
-                    self.stss_i += 1;
+                while v.get(self.st.stss_i).is_some_and(|&n| (n as u64) < number) {
+                    self.st.stss_i += 1;
                 }
-                v.get(self.stss_i).is_some_and(|&n| n as u64 == number)
+                v.get(self.st.stss_i).is_some_and(|&n| n as u64 == number)
             }
         };
         let s = Sample {
             track_id: id,
-            index: self.index,
-            dts: self.dts,
+            index: self.st.index,
+            dts: self.st.dts,
             cts_offset,
             duration,
             is_sync,
             size,
             offset,
-            description_index: self.sdi,
+            description_index: self.st.sdi,
         };
-        self.dts += duration as u64;
-        self.index += 1;
-        Ok(Some((s, self.chunk)))
+        self.st.dts += duration as u64;
+        self.st.index += 1;
+        Ok(Some((s, self.st.chunk)))
     }
 }

@@ -5,7 +5,6 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use bmff::fragment::{plan_cuts, split_at};
 use bmff::reader::Mp4Reader;
 use cenc::Scheme;
 use keys::{KeyId, TrackType};
@@ -15,6 +14,7 @@ use super::inputs::{InputSpec, parse_input};
 use super::layout::{self, Kind, SourceTrack};
 use super::manifest::{self, RepresentationOutput, VttOutput};
 use super::protection::{KeySignalling, signalling};
+use super::scan::{PlannedSegment, plan_segments, scan_track};
 use super::verify::{self, Expectation};
 use super::write::{Protection, write_representation};
 use crate::args::JobSettings;
@@ -121,6 +121,7 @@ pub fn run(
         .unwrap_or_else(|| default_output(&media[0]));
     let input_paths: Vec<&Path> = specs.iter().map(InputSpec::path).collect();
     check_output_keeps_inputs(&out_path, &input_paths)?;
+    let target = settings.segment_duration.unwrap_or(6.0);
 
     // Inputs and their tracks.
     let mut readers = Vec::with_capacity(media.len());
@@ -138,21 +139,15 @@ pub fn run(
         for t in reader.tracks() {
             match layout::classify(path, t, opts.subtitles)? {
                 Ok(kind) => {
-                    // One table per track for the whole job (no spare capacity: it is the
-                    // part of the memory that grows with the input's length).
-                    let samples = reader
-                        .samples(t.id)
-                        .and_then(|it| it.collect::<bmff::Result<Vec<_>>>())
-                        .map(|mut v| {
-                            v.shrink_to_fit();
-                            v
-                        })
-                        .map_err(|source| Error::Media {
-                            path: path.clone(),
-                            source,
-                            at: AT,
-                        })?;
-                    if samples.is_empty() {
+                    // One streaming pass: totals and planned cuts, no table of samples.
+                    let scan =
+                        scan_track(&reader, t.id, (target * t.timescale as f64).round() as u64)
+                            .map_err(|source| Error::Media {
+                                path: path.clone(),
+                                source,
+                                at: AT,
+                            })?;
+                    if scan.count == 0 {
                         log.step(&format!(
                             "{} track {}: no samples, skipped",
                             path.display(),
@@ -160,7 +155,7 @@ pub fn run(
                         ));
                         continue;
                     }
-                    tracks.push(SourceTrack::new(i, path.clone(), t.clone(), kind, samples));
+                    tracks.push(SourceTrack::new(i, path.clone(), t.clone(), kind, scan));
                 }
                 Err(reason) => log.step(&format!("{} track {}: {reason}", path.display(), t.id)),
             }
@@ -265,32 +260,34 @@ pub fn run(
     // else the first audio track), as presentation times in seconds (after each track's edit
     // list), applied to every track: an AAC track whose edit list skips its priming samples is
     // cut where its presentation reaches the video's key frame, as Shaka Packager does.
-    let target = settings.segment_duration.unwrap_or(6.0);
     let reference = tracks
         .iter()
         .position(|t| t.kind == Kind::Video)
         .or_else(|| tracks.iter().position(|t| t.kind == Kind::Audio))
         .expect("there is an audio or video track");
-    let reference_cuts = {
+    let media_err = |t: &SourceTrack| {
+        let path = t.path.clone();
+        move |source| Error::Media {
+            path,
+            source,
+            at: AT,
+        }
+    };
+    let reference_cuts = tracks[reference].scan.cuts.clone();
+    let (reference_plan, cut_offsets) = {
         let r = &tracks[reference];
-        plan_cuts(
-            &r.samples,
-            (target * r.track.timescale as f64).round() as u64,
-        )
+        plan_segments(&readers[r.input], r.track.id, &reference_cuts).map_err(media_err(r))?
     };
     let cut_seconds: Vec<f64> = {
         let r = &tracks[reference];
-        let first_dts = r.samples.first().map_or(0, |s| s.dts) as i64;
+        let first_dts = r.scan.first_dts as i64;
         let edit = r.track.edit_media_start();
         reference_cuts
             .iter()
-            .map(|&c| {
+            .zip(&cut_offsets)
+            .map(|(&c, &cts_offset)| {
                 // The key frame's presentation time: its composition offset (B-frame delay)
                 // in, the edit list's start out.
-                let at = r
-                    .samples
-                    .partition_point(|s| s.dts - (first_dts as u64) < c);
-                let cts_offset = r.samples.get(at).map_or(0, |s| s.cts_offset);
                 (c as i64 + first_dts + cts_offset - edit) as f64 / r.track.timescale as f64
             })
             .collect()
@@ -303,29 +300,31 @@ pub fn run(
 
     // Output.
     let staged = StagedDir::create(&out_path, settings.overwrite)?;
-    let total: u64 = tracks.iter().map(|t| t.samples.len() as u64).sum();
+    let total: u64 = tracks.iter().map(|t| t.scan.count).sum();
     progress.start("packaging", total);
     let mut done = 0u64;
     let mut outputs = Vec::with_capacity(tracks.len());
     for (t, key) in tracks.iter().zip(&track_keys) {
         let ts = t.track.timescale as f64;
-        let cuts: Vec<u64> = if t.id == tracks[reference].id {
-            reference_cuts.clone()
+        let plan = if t.id == tracks[reference].id {
+            reference_plan.clone()
         } else {
             // Back from presentation time to this track's relative decode time.
             let edit = t.track.edit_media_start();
-            let first = t.samples.first();
-            let first_dts = first.map_or(0, |s| s.dts) as i64;
-            let first_cts_offset = first.map_or(0, |s| s.cts_offset);
-            cut_seconds
+            let first_dts = t.scan.first_dts as i64;
+            let first_cts_offset = t.scan.first_cts_offset;
+            let cuts: Vec<u64> = cut_seconds
                 .iter()
                 .map(|s| {
                     ((s * ts).round() as i64 + edit - first_cts_offset - first_dts).max(0) as u64
                 })
-                .collect()
+                .collect();
+            plan_segments(&readers[t.input], t.track.id, &cuts)
+                .map_err(media_err(t))?
+                .0
         };
         if t.kind == Kind::Video && t.id != tracks[reference].id {
-            check_alignment(t, &cuts, &tracks[reference])?;
+            check_alignment(t, &plan, &tracks[reference])?;
         }
         let protection = key.as_ref().map(|k| Protection {
             scheme: opts.scheme,
@@ -335,7 +334,7 @@ pub fn run(
         let segments = write_representation(
             &mut readers[t.input],
             t,
-            &cuts,
+            &plan,
             protection,
             &staged.path().join(&t.id),
             progress,
@@ -402,11 +401,11 @@ pub fn run(
     // Self-check of what is on disk.
     let verify_time = if settings.verify {
         let t0 = Instant::now();
-        let expectations: Vec<Expectation> = outputs
+        let mut expectations: Vec<Expectation<'_>> = outputs
             .iter()
-            .map(|o| Expectation::of(o, &signals))
-            .collect();
-        verify::check(staged.path(), &opts.manifest_name, &expectations)?;
+            .map(|o| Expectation::of(o, &readers[o.track.input], &signals))
+            .collect::<Result<_, _>>()?;
+        verify::check(staged.path(), &opts.manifest_name, &mut expectations)?;
         let spent = t0.elapsed();
         log.step(&format!(
             "Self-check passed: {} representations, {segment_count} segments ({} ms)",
@@ -435,10 +434,13 @@ pub fn run(
 }
 
 /// Every segment of a video rung must start with a key frame at the reference's cut times.
-fn check_alignment(t: &SourceTrack, cuts: &[u64], reference: &SourceTrack) -> Result<(), Error> {
-    for range in split_at(&t.samples, cuts) {
-        let first = &t.samples[range.start];
-        if !first.is_sync {
+fn check_alignment(
+    t: &SourceTrack,
+    plan: &[PlannedSegment],
+    reference: &SourceTrack,
+) -> Result<(), Error> {
+    for segment in plan {
+        if !segment.starts_with_sync {
             return Err(Error::Track {
                 path: t.path.clone(),
                 track: t.track.id,
@@ -446,7 +448,7 @@ fn check_alignment(t: &SourceTrack, cuts: &[u64], reference: &SourceTrack) -> Re
                     "key frames are not aligned with {} (no key frame at {:.3} s); encode every \
                      rung with the same fixed, closed GOP",
                     reference.path.display(),
-                    first.dts as f64 / t.track.timescale as f64
+                    segment.first_dts as f64 / t.track.timescale as f64
                 ),
                 at: "packager::dash::job::check_alignment",
             });

@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use bmff::reader::{CodecKind, Sample, Track};
+use bmff::reader::{CodecKind, Track};
 use keys::TrackType;
 
 use super::mpd::ContentType;
+use super::scan::TrackScan;
 use crate::error::Error;
 
 /// What a packaged track is.
@@ -25,7 +26,8 @@ pub(crate) struct SourceTrack {
     pub(crate) path: PathBuf,
     pub(crate) track: Track,
     pub(crate) kind: Kind,
-    pub(crate) samples: Vec<Sample>,
+    /// Totals from one pass over its samples (no per-sample table is kept).
+    pub(crate) scan: TrackScan,
     /// Average bit rate in bit/s.
     pub(crate) avg_bitrate: u64,
     /// The key class (`SD`, `HD`, `AUDIO`, ...); `None` for clear tracks.
@@ -40,13 +42,11 @@ impl SourceTrack {
         path: PathBuf,
         track: Track,
         kind: Kind,
-        samples: Vec<Sample>,
+        scan: TrackScan,
     ) -> Self {
-        let bytes: u64 = samples.iter().map(|s| s.size as u64).sum();
-        let ticks: u64 = samples.iter().map(|s| s.duration as u64).sum();
-        let seconds = ticks as f64 / track.timescale as f64;
+        let seconds = scan.ticks as f64 / track.timescale as f64;
         let avg_bitrate = if seconds > 0.0 {
-            (bytes as f64 * 8.0 / seconds) as u64
+            (scan.bytes as f64 * 8.0 / seconds) as u64
         } else {
             0
         };
@@ -62,7 +62,7 @@ impl SourceTrack {
             path,
             track,
             kind,
-            samples,
+            scan,
             avg_bitrate,
             key_class,
             id: String::new(),
@@ -71,8 +71,7 @@ impl SourceTrack {
 
     /// Seconds of media.
     pub(crate) fn duration_seconds(&self) -> f64 {
-        let ticks: u64 = self.samples.iter().map(|s| s.duration as u64).sum();
-        ticks as f64 / self.track.timescale as f64
+        self.scan.ticks as f64 / self.track.timescale as f64
     }
 
     /// The language for the MPD (`None` when undetermined).

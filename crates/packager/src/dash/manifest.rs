@@ -54,11 +54,7 @@ fn gcd(a: u64, b: u64) -> u64 {
 
 /// The most common sample duration as a frame rate (`25`, `30000/1001`).
 fn frame_rate(t: &SourceTrack) -> Option<String> {
-    let mut counts: HashMap<u32, usize> = HashMap::new();
-    for s in &t.samples {
-        *counts.entry(s.duration).or_default() += 1;
-    }
-    let (&d, _) = counts.iter().max_by_key(|(d, n)| (**n, **d))?;
+    let (&d, _) = t.scan.durations.iter().max_by_key(|(d, n)| (**n, **d))?;
     if d == 0 {
         return None;
     }

@@ -6,6 +6,7 @@ pub(crate) mod layout;
 mod manifest;
 pub mod mpd;
 mod protection;
+pub(crate) mod scan;
 mod verify;
 pub(crate) mod write;
 

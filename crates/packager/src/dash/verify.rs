@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
-use std::io::{BufReader, Cursor};
+use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::Path;
 
 use bmff::file::{TopLevel, TopLevelReader};
-use bmff::reader::Mp4Reader;
+use bmff::reader::{Mp4Reader, SampleIter};
 use bmff::{
     AnyBox, DecodeOptions, HasChildren, Mfhd, Moof, Pssh, Saio, Saiz, Senc, Tfdt, Tfhd, Traf, Trun,
     encode_box, encoded_size,
@@ -30,28 +30,32 @@ fn fail(reason: impl Into<String>) -> Error {
 }
 
 /// What one Representation must contain.
-pub(crate) struct Expectation {
+pub(crate) struct Expectation<'r> {
     id: String,
     kid: Option<KeyId>,
     /// Base64 of the `pssh` boxes the init segment and the MPD must both carry.
     pssh: BTreeSet<String>,
-    /// Per segment: start, duration, sample sizes.
-    segments: Vec<(u64, u64, Vec<u32>)>,
+    /// Per segment: start, duration, number of samples.
+    segments: Vec<(u64, u64, u32)>,
+    /// The input track's samples, read segment by segment for their sizes.
+    samples: SampleIter<'r>,
 }
 
-impl Expectation {
-    pub(crate) fn of(
+impl<'r> Expectation<'r> {
+    /// What `o`, written from a track of `input`, must contain.
+    pub(crate) fn of<R: Read + Seek>(
         o: &RepresentationOutput<'_>,
+        input: &'r Mp4Reader<R>,
         signals: &HashMap<KeyId, KeySignalling>,
-    ) -> Self {
-        let mut segments = Vec::with_capacity(o.segments.len());
-        let mut next = 0usize;
-        for s in &o.segments {
-            let end = next + s.samples as usize;
-            let sizes = o.track.samples[next..end].iter().map(|x| x.size).collect();
-            segments.push((s.start, s.duration, sizes));
-            next = end;
-        }
+    ) -> Result<Self, Error> {
+        let segments = o
+            .segments
+            .iter()
+            .map(|s| (s.start, s.duration, s.samples))
+            .collect();
+        let samples = input
+            .samples(o.track.track.id)
+            .map_err(|e| fail(format!("{}: input samples: {e}", o.track.id)))?;
         let pssh = o
             .key
             .and_then(|k| signals.get(&k))
@@ -65,17 +69,38 @@ impl Expectation {
                     .collect()
             })
             .unwrap_or_default();
-        Expectation {
+        Ok(Expectation {
             id: o.track.id.clone(),
             kid: o.key,
             pssh,
             segments,
+            samples,
+        })
+    }
+
+    /// The sizes of the input's next `n` samples.
+    fn next_sizes(&mut self, n: u32) -> Result<Vec<u32>, Error> {
+        let sizes = (&mut self.samples)
+            .take(n as usize)
+            .map(|s| s.map(|s| s.size))
+            .collect::<bmff::Result<Vec<u32>>>()
+            .map_err(|e| fail(format!("{}: input samples: {e}", self.id)))?;
+        if sizes.len() != n as usize {
+            return Err(fail(format!(
+                "{}: the input has fewer samples than were written",
+                self.id
+            )));
         }
+        Ok(sizes)
     }
 }
 
 /// Checks the package in `dir` against `expect`.
-pub(crate) fn check(dir: &Path, manifest: &str, expect: &[Expectation]) -> Result<(), Error> {
+pub(crate) fn check(
+    dir: &Path,
+    manifest: &str,
+    expect: &mut [Expectation<'_>],
+) -> Result<(), Error> {
     let xml = std::fs::read_to_string(dir.join(manifest))
         .map_err(|e| fail(format!("cannot read {manifest}: {e}")))?;
     let mpd = Mpd::parse(&xml).map_err(|e| fail(e.to_string()))?;
@@ -104,7 +129,7 @@ pub(crate) fn check(dir: &Path, manifest: &str, expect: &[Expectation]) -> Resul
                     }
                 }
                 Addressing::Template(tpl) => {
-                    let e = expect.iter().find(|e| e.id == rep.id).ok_or_else(|| {
+                    let e = expect.iter_mut().find(|e| e.id == rep.id).ok_or_else(|| {
                         fail(format!("MPD lists unknown representation {}", rep.id))
                     })?;
                     if kid != e.kid {
@@ -125,7 +150,7 @@ pub(crate) fn check(dir: &Path, manifest: &str, expect: &[Expectation]) -> Resul
             }
         }
     }
-    for e in expect {
+    for e in expect.iter() {
         if !seen.contains(&e.id) {
             return Err(fail(format!(
                 "representation {} is missing from the MPD",
@@ -140,7 +165,7 @@ fn check_representation(
     dir: &Path,
     id: &str,
     tpl: &super::mpd::SegmentTemplate,
-    e: &Expectation,
+    e: &mut Expectation<'_>,
 ) -> Result<(), Error> {
     let init_path = dir.join(tpl.init_url(id));
     let init =
@@ -181,7 +206,10 @@ fn check_representation(
         )));
     }
     let mut expected_start = e.segments.first().map_or(0, |s| s.0);
-    for ((number, t, d), (start, duration, sizes)) in listed.iter().zip(&e.segments) {
+    for (i, (number, t, d)) in listed.iter().enumerate() {
+        let (start, duration, count) = e.segments[i];
+        let (start, duration) = (&start, &duration);
+        let sizes = &e.next_sizes(count)?;
         let name = tpl.media_url(id, *number);
         if *t != *start || *d != *duration || *t != expected_start {
             return Err(fail(format!(

@@ -13,6 +13,7 @@ use cenc::{EncryptorConfig, IvPolicy, Scheme};
 use kms_client::TrackKey;
 
 use super::layout::{Kind, SourceTrack};
+use super::scan::PlannedSegment;
 use crate::error::{Error, OutputStage};
 use crate::progress::Progress;
 
@@ -84,12 +85,12 @@ pub(crate) struct Protection<'a> {
     pub(crate) psshs: &'a [PsshInfo],
 }
 
-/// Writes `t` into `dir` (`init.mp4`, `1.m4s`, ...) cut at `cuts` (decode times in the
-/// track's timescale) and returns its segments.
+/// Writes `t` into `dir` (`init.mp4`, `1.m4s`, ...) as the segments `plan` and returns
+/// them.
 pub(crate) fn write_representation<R: Read + Seek>(
     reader: &mut Mp4Reader<R>,
     t: &SourceTrack,
-    cuts: &[u64],
+    plan: &[PlannedSegment],
     protection: Option<Protection<'_>>,
     dir: &Path,
     progress: &mut dyn Progress,
@@ -132,8 +133,8 @@ pub(crate) fn write_representation<R: Read + Seek>(
         None => None,
     };
     let info = encryptor.as_ref().map(|e| e.track_info());
-    let mut frag =
-        Fragmenter::with_cuts(reader, t.track.id, &t.samples[..], cuts).map_err(media_err)?;
+    let ranges = plan.iter().map(|s| s.range.clone()).collect();
+    let mut frag = Fragmenter::streaming(reader, t.track.id, ranges).map_err(media_err)?;
     let video = t.kind == Kind::Video;
     let init = frag
         .init_segment_with(|_, moov| -> Result<(), cenc::CencError> {

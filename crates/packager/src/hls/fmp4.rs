@@ -17,6 +17,7 @@ use super::ts::{
     MEDIA_PLAYLIST, TsProtection, WrittenRendition, WrittenSegment, key_tag, write_text,
 };
 use crate::dash::layout::{Kind, SourceTrack};
+use crate::dash::scan::{plan_segments, scan_track};
 use crate::dash::write::{Protection, write_representation};
 use crate::error::Error;
 use crate::progress::NoProgress;
@@ -65,16 +66,18 @@ pub(crate) fn write_rendition(
     } else {
         Kind::Audio
     };
-    let mut source = SourceTrack::new(
-        rendition.input,
-        input.to_path_buf(),
-        track,
-        kind,
-        timeline.samples.clone(),
-    );
-    source.id.clone_from(&rendition.name);
-    let ts = source.track.timescale as f64;
+    let media_err = |source| Error::Media {
+        path: input.to_path_buf(),
+        source,
+        at,
+    };
+    let ts = track.timescale as f64;
+    // The scan's own cut plan is not used here (the rendition follows `cuts`); any sane target.
+    let scan = scan_track(reader, track.id, (6.0 * ts).round() as u64).map_err(media_err)?;
     let cuts: Vec<u64> = cuts.iter().map(|s| (s * ts).round() as u64).collect();
+    let (plan, _) = plan_segments(reader, track.id, &cuts).map_err(media_err)?;
+    let mut source = SourceTrack::new(rendition.input, input.to_path_buf(), track, kind, scan);
+    source.id.clone_from(&rendition.name);
     let track_key = TrackKey {
         track_type: rendition.track_type,
         kid: key.kid,
@@ -86,7 +89,7 @@ pub(crate) fn write_rendition(
     let segments = write_representation(
         reader,
         &source,
-        &cuts,
+        &plan,
         Some(Protection {
             scheme: cenc::Scheme::Cbcs,
             key: &track_key,
