@@ -39,6 +39,7 @@ mod kdf;
 mod key;
 mod pipeline;
 mod reader;
+mod vectored;
 mod writer;
 
 pub use cpu::{Acceleration, acceleration};

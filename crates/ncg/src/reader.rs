@@ -10,6 +10,7 @@ use crate::header::{Header, header_len_of, parse_header, read_full, read_prefix,
 use crate::kdf::DerivedKeys;
 use crate::key::NcgKey;
 use crate::pipeline;
+use crate::vectored::{record_data, write_record_data};
 use crate::writer::{Options, read_up_to};
 
 /// Opens an NCG file for reading with its key.
@@ -210,8 +211,9 @@ impl<R: Read + Seek> Reader<R> {
     where
         R: Send,
     {
-        self.for_each_batch(options, progress, |content| {
-            out.write_all(content).map_err(Error::Write)
+        let block_size = self.header.block_size as usize;
+        self.for_each_batch(options, progress, |records| {
+            write_record_data(out, records, block_size).map_err(Error::Write)
         })?;
         out.flush().map_err(Error::Write)?;
         Ok(self.header.original_size)
@@ -236,22 +238,33 @@ impl<R: Read + Seek> Reader<R> {
     where
         R: Send,
     {
+        let block_size = self.header.block_size as usize;
         let mut expected = Vec::new();
         let mut offset = 0u64;
-        self.for_each_batch(options, progress, |content| {
-            expected.resize(content.len(), 0);
+        self.for_each_batch(options, progress, |records| {
+            let content_len =
+                records.len() - records.len().div_ceil(block_size + TAG_LEN) * TAG_LEN;
+            expected.resize(content_len, 0);
             let got = read_up_to(original, &mut expected)?;
-            let differs = content[..got]
-                .iter()
-                .zip(&expected[..got])
-                .position(|(a, b)| a != b)
-                .or((got < content.len()).then_some(got));
-            if let Some(i) = differs {
-                return Err(Error::ContentMismatch {
-                    offset: offset + i as u64,
-                });
+            let mut at = 0;
+            for data in record_data(records, block_size) {
+                let end = at + data.len();
+                // memcmp first; the byte position is only looked for on a difference.
+                if end > got || data != &expected[at..end] {
+                    // Earlier blocks matched in full, so `at <= got`.
+                    let avail = got.min(end) - at;
+                    let i = data[..avail]
+                        .iter()
+                        .zip(&expected[at..at + avail])
+                        .position(|(a, b)| a != b)
+                        .unwrap_or(avail);
+                    return Err(Error::ContentMismatch {
+                        offset: offset + (at + i) as u64,
+                    });
+                }
+                at = end;
             }
-            offset += content.len() as u64;
+            offset += content_len as u64;
             Ok(())
         })?;
         let mut probe = [0u8; 1];
@@ -262,7 +275,8 @@ impl<R: Read + Seek> Reader<R> {
     }
 
     /// Reads, verifies and decrypts the body batch by batch from block 0 in a pipeline (read,
-    /// verify + decrypt, consume overlap), handing each batch's contiguous plaintext to `sink`.
+    /// verify + decrypt, consume overlap), handing each batch's opened records (plaintext data
+    /// parts, tags still between them: see [`record_data`]) to `sink`.
     fn for_each_batch<K>(
         &mut self,
         options: Options,
@@ -309,7 +323,6 @@ impl<R: Read + Seek> Reader<R> {
         let process = |buf: &mut Vec<u8>, &(first, done): &(u64, u64)| {
             open_records(crypto, buf, block_size, first, threads)
                 .map_err(|index| layout.integrity_error(index))?;
-            compact(buf, block_size);
             progress(done);
             Ok(())
         };
@@ -351,22 +364,6 @@ impl Layout {
     }
 }
 
-/// Removes the tags from a buffer of opened records, leaving the plaintext contiguous.
-fn compact(buf: &mut Vec<u8>, block_size: usize) {
-    let record_len = block_size + TAG_LEN;
-    let mut write = 0;
-    let mut read = 0;
-    while read < buf.len() {
-        let data_len = (buf.len() - read - TAG_LEN).min(block_size);
-        if write != read {
-            buf.copy_within(read..read + data_len, write);
-        }
-        write += data_len;
-        read += record_len;
-    }
-    buf.truncate(write);
-}
-
 impl<R: Read + Seek> Read for Reader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.read_at(self.pos, buf).map_err(Error::into_io)?;
@@ -394,26 +391,5 @@ impl<R: Read + Seek> Seek for Reader<R> {
                 "seek to a negative or overflowing position",
             )),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn compact_drops_tags() {
-        let bs = 4;
-        let mut buf = vec![1, 2, 3, 4];
-        buf.extend_from_slice(&[0xEE; TAG_LEN]);
-        buf.extend_from_slice(&[5, 6, 7, 8]);
-        buf.extend_from_slice(&[0xEE; TAG_LEN]);
-        buf.extend_from_slice(&[9]);
-        buf.extend_from_slice(&[0xEE; TAG_LEN]);
-        compact(&mut buf, bs);
-        assert_eq!(buf, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-        let mut empty = Vec::new();
-        compact(&mut empty, bs);
-        assert!(empty.is_empty());
     }
 }

@@ -9,6 +9,7 @@ use crate::header::Header;
 use crate::kdf::DerivedKeys;
 use crate::key::NcgKey;
 use crate::pipeline;
+use crate::vectored::read_into_records;
 
 /// Tuning of the writer and of [`crate::Reader::decrypt_to`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -236,15 +237,12 @@ pub fn encrypt<R: Read + Send, W: Write + Send>(
         let content = batch_content.min(declared - read) as usize;
         let blocks = content.div_ceil(block_size);
         buf.resize(content + blocks * TAG_LEN, 0);
-        for (i, record) in buf.chunks_mut(block_size + TAG_LEN).enumerate() {
-            let data = &mut record[..(content - i * block_size).min(block_size)];
-            let got = read_up_to(input, data)?;
-            if got < data.len() {
-                return Err(Error::SizeMismatch {
-                    declared,
-                    actual: read + (i * block_size + got) as u64,
-                });
-            }
+        let got = read_into_records(input, buf, block_size)?;
+        if got < content {
+            return Err(Error::SizeMismatch {
+                declared,
+                actual: read + got as u64,
+            });
         }
         let first = next_index;
         next_index += blocks as u64;

@@ -239,3 +239,42 @@ fn reader_works_on_a_real_file() {
     r.read_to_end(&mut all).unwrap();
     assert!(all == data);
 }
+
+/// The read-back check reports the first differing content offset, in any block of any batch,
+/// and a length difference at the shorter length.
+#[test]
+fn compare_with_reports_the_first_difference() {
+    let data = content(3 * 4096 + 100, 5);
+    let k = key();
+    let file = encrypt(&data, &header(data.len() as u64, 4096), &k, options(2));
+    let dec = Options {
+        threads: 2,
+        batch_bytes: 2 * 4096,
+    };
+    let compare = |original: &[u8]| {
+        open(&file, &k)
+            .unwrap()
+            .compare_with(&mut &original[..], dec, &mut |_| {})
+    };
+    compare(&data).unwrap();
+    for at in [0, 1, 4095, 4096, 2 * 4096 + 7, 3 * 4096, data.len() - 1] {
+        let mut other = data.clone();
+        other[at] ^= 0x40;
+        let e = compare(&other).unwrap_err();
+        assert!(
+            matches!(e, Error::ContentMismatch { offset } if offset == at as u64),
+            "{at}: {e:?}"
+        );
+    }
+    for len in [0, 4095, 4096, 2 * 4096 + 1, data.len() - 1] {
+        let e = compare(&data[..len]).unwrap_err();
+        assert!(
+            matches!(e, Error::ContentMismatch { offset } if offset == len as u64),
+            "{len}: {e:?}"
+        );
+    }
+    let mut longer = data.clone();
+    longer.push(0);
+    let e = compare(&longer).unwrap_err();
+    assert!(matches!(e, Error::ContentMismatch { offset } if offset == data.len() as u64));
+}
