@@ -131,8 +131,9 @@ pub enum Error {
         /// Module and function that decided.
         at: &'static str,
     },
-    /// The NCG writer or reader failed.
-    #[error("{}: {source}", path.display())]
+    /// The NCG writer or reader failed (a write failure names the output, anything else the
+    /// input).
+    #[error("{}: {source}", ncg_subject(path, output, source).display())]
     Ncg {
         /// The file being read (input for encryption, `.ncg` file for decryption).
         path: PathBuf,
@@ -398,6 +399,15 @@ pub(crate) fn has_long_component(path: &Path) -> bool {
         Component::Normal(name) => name.as_encoded_bytes().len() > NAME_MAX,
         _ => false,
     })
+}
+
+/// The file an NCG error is about: the output for a failed write, else the input.
+fn ncg_subject<'a>(input: &'a Path, output: &'a Path, source: &ncg::Error) -> &'a Path {
+    if matches!(source, ncg::Error::Write(_)) {
+        output
+    } else {
+        input
+    }
 }
 
 #[cfg(test)]

@@ -568,6 +568,8 @@ mod tests {
         .unwrap();
         let e = ncg_error(Path::new("in.mp4"), Path::new("out.ncg"), source, "test");
         assert_eq!(e.code().value(), 1205, "{e}");
+        // The message names the file that could not be written, not the input.
+        assert!(e.to_string().starts_with("out.ncg: write failed"), "{e}");
     }
 
     #[test]
