@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::*;
 
 fn key() -> String {
@@ -45,9 +43,9 @@ fn plays_in_shaka_and_dashjs_in_both_schemes_and_fails_with_a_wrong_key() {
 
 #[test]
 fn ladder_plays_and_switches_rungs_when_forced() {
-    let Some(play_mjs) = mdrm_testkit::browser_play() else {
+    if mdrm_testkit::browser_play().is_none() {
         return;
-    };
+    }
     let Some(g) = mdrm_testkit::generated_media() else {
         return;
     };
@@ -65,23 +63,11 @@ fn ladder_plays_and_switches_rungs_when_forced() {
     );
     let (ok, report) = play("dashjs", &out, "manifest.mpd", &[key()]);
     assert!(ok, "dash.js on the ladder: {report}");
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/switch.mjs");
-    let run = Command::new("node")
-        .arg(script)
-        .arg(play_mjs.parent().unwrap())
-        .arg(&out)
-        .arg("manifest.mpd")
-        .arg(key())
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap_or_else(|_| {
-        panic!(
-            "switch.mjs: {}\n{}",
-            String::from_utf8_lossy(&run.stdout),
-            String::from_utf8_lossy(&run.stderr)
-        )
-    });
-    assert!(run.status.success(), "{report}");
+    let (ok, text) = mdrm_testkit::force_rung_switches("shaka", &out, "manifest.mpd", Some(&key()))
+        .expect("browser-play is installed");
+    let report: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("switch.mjs: {text}"));
+    assert!(ok, "{report}");
     assert_eq!(
         report["rungs"],
         serde_json::json!([360, 540, 720]),

@@ -96,22 +96,11 @@ fn hlsjs_plays_the_aes128_ladder_and_switches_rungs() {
 
     // Forced switches through hls.js's API (`hls.currentLevel`): lowest, highest, middle rung;
     // each must become the decoded picture size.
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/switch.mjs");
-    let run = Command::new("node")
-        .arg(script)
-        .arg(play_mjs.parent().unwrap())
-        .arg(&out)
-        .arg("master.m3u8")
-        .output()
-        .unwrap();
-    let forced: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap_or_else(|_| {
-        panic!(
-            "switch.mjs: {}{}",
-            String::from_utf8_lossy(&run.stdout),
-            String::from_utf8_lossy(&run.stderr)
-        )
-    });
-    assert!(run.status.success(), "{forced:#}");
+    let (ok, text) = mdrm_testkit::force_rung_switches("hlsjs", &out, "master.m3u8", None)
+        .expect("browser-play is installed");
+    let forced: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("switch.mjs: {text}"));
+    assert!(ok, "{forced:#}");
     assert_eq!(
         forced["heights"],
         serde_json::json!([360, 720, 540]),

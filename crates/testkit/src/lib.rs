@@ -256,6 +256,36 @@ pub fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
+/// Forces rung switches through a player's API in headless Chromium
+/// (`crates/testkit/browser/switch.mjs`, on browser-play's server and page): `player` is `shaka`
+/// (with a ClearKey `KID:KEY`) or `hlsjs` (keys from the playlists). Returns the exit status's
+/// success and the script's JSON report (`{ok, rungs, heights, errors}`) as text, or `None` when
+/// browser-play is not installed.
+pub fn force_rung_switches(
+    player: &str,
+    dir: &Path,
+    manifest: &str,
+    key: Option<&str>,
+) -> Option<(bool, String)> {
+    let play = browser_play()?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/switch.mjs");
+    let mut cmd = Command::new("node");
+    cmd.arg(script)
+        .arg(play.parent().expect("play.mjs has a folder"))
+        .arg(player)
+        .arg(dir)
+        .arg(manifest);
+    if let Some(k) = key {
+        cmd.arg(k);
+    }
+    let out = cmd.output().expect("run node");
+    let mut report = String::from_utf8_lossy(&out.stdout).into_owned();
+    if report.trim().is_empty() {
+        report = String::from_utf8_lossy(&out.stderr).into_owned();
+    }
+    Some((out.status.success(), report))
+}
+
 /// The browser playback tool (`shared/tools/browser-play`, installed with its npm packages in
 /// `target/browser-play` by `scripts/deps/browser-play.sh`): the path of its `play.mjs`.
 /// `None` (or a panic when tools are required) when it, `node` or Chromium is missing.
