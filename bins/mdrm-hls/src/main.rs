@@ -25,7 +25,7 @@ enum FormatArg {
 
 /// Package MP4 files into an encrypted HLS package (master.m3u8 + one folder per rendition).
 ///
-/// Default: HLS-AES for FairPlay (SAMPLE-AES, key URI skd://<CID>). --use-ncg-drm: HLS-NCG
+/// Default: HLS-AES for FairPlay (SAMPLE-AES, key URI skd://CID, CID = the content id). --use-ncg-drm: HLS-NCG
 /// (AES-128, key from the NCG license service, needs --site-id). --hls-key-uri URI: AES-128
 /// with that key URI (ClearKey-style players such as hls.js); --write-key-file also writes
 /// the 16-byte key where a relative URI resolves. Several -i inputs form one ladder; WebVTT
