@@ -119,7 +119,9 @@ pub fn tool(name: &str, env_var: Option<&str>) -> Option<PathBuf> {
     if tools_required() {
         panic!("required tool {what} not found; scripts/test.sh installs it");
     }
-    eprintln!("SKIPPED: tool {what} not found (run scripts/test.sh to install test tools)");
+    report_skip(&format!(
+        "tool {what} not found (run scripts/test.sh to install test tools)"
+    ));
     None
 }
 
@@ -256,6 +258,14 @@ pub fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
+/// Tells the test runner's output that a test skips itself, and why: the one place this
+/// test-support crate writes (to stderr, which libtest shows with the test's output). A skip is
+/// never silent; with `MDRM_REQUIRE_TOOLS=1` the callers panic instead of skipping.
+fn report_skip(reason: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {reason}");
+}
+
 /// Forces rung switches through a player's API in headless Chromium
 /// (`crates/testkit/browser/switch.mjs`, on browser-play's server and page): `player` is `shaka`
 /// (with a ClearKey `KID:KEY`) or `hlsjs` (keys from the playlists). Returns the exit status's
@@ -299,6 +309,6 @@ pub fn browser_play() -> Option<PathBuf> {
     if tools_required() {
         panic!("browser-play is not installed in target/ (scripts/deps/browser-play.sh)");
     }
-    eprintln!("SKIPPED: browser-play not installed (run scripts/deps/browser-play.sh)");
+    report_skip("browser-play not installed (run scripts/deps/browser-play.sh)");
     None
 }
