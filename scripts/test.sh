@@ -3,7 +3,8 @@
 #
 # Installs what the tests need when missing (scripts/install-deps.sh), fetches the peer
 # tools (Shaka Packager, ffmpeg 8) with ../shared/tools/install-peers.sh, then runs:
-#   cargo fmt --check, cargo clippy -D warnings, cargo test --workspace, cargo doc (bmff),
+#   cargo fmt --check, cargo clippy -D warnings, cargo test --workspace (all failures reported
+#   at once: --no-fail-fast), cargo doc,
 #   and every extra check in scripts/checks/*.sh (integration scripts, fuzz smoke runs).
 # With MDRM_REQUIRE_TOOLS=1 a test whose tool is missing fails instead of skipping.
 #
@@ -35,7 +36,7 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast
 
 step "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
