@@ -8,6 +8,8 @@
 //! Finally the frame's mean squared strength is capped, which bounds the mark's energy per
 //! frame (PSNR >= 43 dB before rounding) whatever the content.
 
+use rayon::prelude::*;
+
 use crate::geometry::Rect;
 use crate::plane::{Plane, Sample};
 
@@ -43,7 +45,8 @@ pub(crate) fn block_size(h: usize) -> usize {
 }
 
 /// The strength over the active rectangle, in the plane's sample units: one value per block
-/// centre, interpolated bilinearly to pixels row by row when the mark is applied.
+/// centre, interpolated bilinearly to every pixel once per frame (so each recipient's mark
+/// costs one multiply-add per pixel, not an interpolation).
 #[derive(Debug, Clone)]
 pub struct StrengthMap {
     pub(crate) rect: Rect,
@@ -52,6 +55,8 @@ pub struct StrengthMap {
     bh: usize,
     blocks: Vec<f32>,
     frac: Vec<f32>,
+    /// Per pixel, `rect.w` values per row.
+    pixels: Vec<f32>,
 }
 
 impl StrengthMap {
@@ -60,8 +65,14 @@ impl StrengthMap {
         self.rect
     }
 
-    /// Writes the strengths of row `y` (relative to the rectangle) into `out` (`rect.w` long).
-    pub(crate) fn row(&self, y: usize, line: &mut Vec<f32>, out: &mut [f32]) {
+    /// The per-pixel strengths of row `y` (relative to the rectangle; `rect.w` long).
+    pub(crate) fn row(&self, y: usize) -> &[f32] {
+        let w = self.rect.w;
+        &self.pixels[y * w..(y + 1) * w]
+    }
+
+    /// Interpolates the strengths of row `y` (relative to the rectangle) into `out`.
+    fn interpolate_row(&self, y: usize, line: &mut Vec<f32>, out: &mut [f32]) {
         let b = self.block as f32;
         let (y0, y1, fy) = crate::geometry::axis_tap((y as f32 + 0.5) / b - 0.5, self.bh);
         let bw = self.bw;
@@ -76,10 +87,20 @@ impl StrengthMap {
 
     /// The strength at (x, y) relative to the rectangle (tests and diagnostics).
     pub fn at(&self, x: usize, y: usize) -> f32 {
-        let mut line = Vec::new();
-        let mut out = vec![0f32; self.rect.w];
-        self.row(y, &mut line, &mut out);
-        out[x]
+        self.row(y)[x]
+    }
+
+    /// Fills `pixels` from the block values, rows in parallel on the rayon pool.
+    fn expand(&mut self) {
+        let w = self.rect.w;
+        let mut pixels = vec![0f32; w * self.rect.h];
+        pixels
+            .par_chunks_mut(w.max(1))
+            .enumerate()
+            .for_each_init(Vec::new, |line, (y, out)| {
+                self.interpolate_row(y, line, out)
+            });
+        self.pixels = pixels;
     }
 }
 
@@ -164,14 +185,17 @@ pub(crate) fn strength_map<T: Sample>(luma: &Plane<'_, T>, rect: Rect) -> Streng
     };
     let unit = cap / to8; // back to sample units
     strength.iter_mut().for_each(|v| *v *= unit);
-    StrengthMap {
+    let mut map = StrengthMap {
         rect,
         block: b,
         bw,
         bh,
         blocks: strength,
         frac: (0..b).map(|j| (j as f32 + 0.5) / b as f32).collect(),
-    }
+        pixels: Vec::new(),
+    };
+    map.expand();
+    map
 }
 
 /// Linear interpolation of block-centre values `line` (block side `b`) to pixels: pixel `x`
