@@ -6,21 +6,25 @@
 #   1. memory store, 2 threads, 100k users        (decisions/s, p50/p99/p999 latency)
 #   2. memory store, 64 threads, 1 user           (worst contention)
 #   3. Redis store, 64 tasks on one connection     (pipelined), 10k users
-#   4. Redis store, 1 task                          (one round trip at a time)
-#   5. redis-benchmark EVALSHA of the same admit script, 64 clients: the server's ceiling
+#   4. Redis store, open loop at RATE decisions/s (default 20000: the target rate), each
+#      decision on its own task, latency counted from when it was due: p99 at that load
+#   5. Redis store, 1 task                          (one round trip at a time)
+#   6. redis-benchmark EVALSHA of the same admit script, 64 clients: the server's ceiling
 # Client and server share the machine's cores; say so next to the figures.
 #
-# Usage: benches/csl-load.sh [DECISIONS_MEMORY] [DECISIONS_REDIS]   (defaults 4000000 200000)
+# Usage: benches/csl-load.sh [DECISIONS_MEMORY] [DECISIONS_REDIS] [RATE]
+#        (defaults 4000000 200000 20000)
 #        benches/csl-load.sh --smoke   (debug build, tiny counts: checks the script still works)
 # Needs: cargo, redis-server, redis-cli, redis-benchmark (Debian redis-server, redis-tools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILE=release
 if [ "${1:-}" = "--smoke" ]; then
-  PROFILE=dev; shift; set -- 20000 2000
+  PROFILE=dev; shift; set -- 20000 2000 2000
 fi
 N_MEM=${1:-4000000}
 N_REDIS=${2:-200000}
+RATE=${3:-20000}
 for t in redis-server redis-cli redis-benchmark; do
   command -v "$t" >/dev/null || { echo "csl-load.sh: $t not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
 done
@@ -58,6 +62,8 @@ echo "# machine: $(nproc) cores, $(uname -m), load average $(cut -d' ' -f1-3 /pr
 CPU0=$(server_cpu)
 OUT=$("$BIN" --store "redis://127.0.0.1:$PORT/" --workers 64 --users 10000 --decisions "$N_REDIS")
 per_server_cpu "$(echo "$OUT" | grep '^store=')" "$CPU0"
+CPU0=$(server_cpu)
+per_server_cpu "$("$BIN" --store "redis://127.0.0.1:$PORT/" --rate "$RATE" --users 10000 --decisions "$N_REDIS" | grep '^store=')" "$CPU0"
 CPU0=$(server_cpu)
 per_server_cpu "$("$BIN" --store "redis://127.0.0.1:$PORT/" --workers 1 --users 10000 --decisions $((N_REDIS / 10)) | grep '^store=')" "$CPU0"
 SHA=$(echo "$OUT" | sed -n 's/^admit_script_sha=//p')

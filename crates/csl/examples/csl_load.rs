@@ -4,10 +4,17 @@
 //!
 //! ```text
 //! csl_load --store memory|redis://HOST:PORT/ [--workers N] [--decisions N] [--users N] [--max N]
+//!          [--rate N]
 //! ```
 //! - memory: `--workers` OS threads (default 2) calling the store directly;
 //! - redis: `--workers` concurrent tokio tasks (default 64) on one multiplexed connection, so
-//!   their requests are pipelined; the runtime has 2 worker threads.
+//!   their requests are pipelined (closed loop: each task sends its next decision when the
+//!   previous one is answered, so latency includes queueing behind the other 63); the runtime
+//!   has 2 worker threads;
+//! - redis with `--rate N`: open loop, the way a license service meets its callers: decision
+//!   `i` is due at `start + i / N` whatever the earlier ones are doing, each on its own task on
+//!   the same multiplexed connection, and its latency counts from when it was due (so a slow
+//!   reply that delays the next sends is not hidden: no coordinated omission).
 //!
 //! Prints one `key=value` line per run (wall-clock rate, latency percentiles, and the CPU time
 //! the client used, which tells how much of the machine it actually got), and for Redis the
@@ -27,6 +34,7 @@ struct Args {
     decisions: u64,
     users: usize,
     max: u32,
+    rate: Option<f64>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -36,6 +44,7 @@ fn parse_args() -> Result<Args, String> {
         decisions: 1_000_000,
         users: 10_000,
         max: 3,
+        rate: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -46,11 +55,15 @@ fn parse_args() -> Result<Args, String> {
             "--decisions" => a.decisions = value()?.parse().map_err(|e| format!("{e}"))?,
             "--users" => a.users = value()?.parse().map_err(|e| format!("{e}"))?,
             "--max" => a.max = value()?.parse().map_err(|e| format!("{e}"))?,
+            "--rate" => a.rate = Some(value()?.parse().map_err(|e| format!("{e}"))?),
             other => return Err(format!("unknown argument {other}")),
         }
     }
     if a.users == 0 || a.decisions == 0 || a.max == 0 {
         return Err("--users, --decisions and --max must be above 0".into());
+    }
+    if a.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+        return Err("--rate must be above 0".into());
     }
     Ok(a)
 }
@@ -76,7 +89,10 @@ fn main() {
     let max = NonZeroU32::new(args.max).unwrap();
     let result = match &args.store {
         StoreSpec::Memory => run_memory(&args, subjects, max),
-        StoreSpec::Redis(url) => run_redis(&args, url, subjects, max),
+        StoreSpec::Redis(url) => match args.rate {
+            Some(rate) => run_redis_open_loop(&args, url, subjects, max, rate),
+            None => run_redis(&args, url, subjects, max),
+        },
     };
     if let Err(e) = result {
         eprintln!("csl_load: {e}");
@@ -146,28 +162,8 @@ fn run_redis(
     max: NonZeroU32,
 ) -> Result<(), String> {
     let workers = args.workers.unwrap_or(64) as u64;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+    let (rt, store) = redis_runtime(url, &subjects, max)?;
     rt.block_on(async {
-        let store = RedisStore::open(
-            url,
-            RedisConfig {
-                deadline: Duration::from_secs(2),
-                ..RedisConfig::default()
-            },
-        )
-        .map_err(|e| e.to_string())?;
-        store.ping().await.map_err(|e| e.to_string())?;
-        let store = Arc::new(store);
-        // Warm up: load the script, open the connection.
-        let (k, s) = pick(&subjects, 0);
-        store
-            .admit(k, s, max, LEASE)
-            .await
-            .map_err(|e| e.to_string())?;
         let per = args.decisions.div_ceil(workers);
         let cpu = cpu_seconds();
         let start = Instant::now();
@@ -202,6 +198,78 @@ fn run_redis(
         let elapsed = start.elapsed();
         let cpu = cpu.zip(cpu_seconds()).map(|(a, b)| b - a);
         report("redis", workers, args, elapsed, cpu, lat, errors);
+        println!("admit_script_sha={}", store.admit_script_sha());
+        Ok(())
+    })
+}
+
+/// A runtime like the service's (2 worker threads) and an opened, warmed-up Redis store.
+fn redis_runtime(
+    url: &str,
+    subjects: &[(SubjectKey, Vec<SessionId>)],
+    max: NonZeroU32,
+) -> Result<(tokio::runtime::Runtime, Arc<RedisStore>), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let store = rt.block_on(async {
+        let store = RedisStore::open(
+            url,
+            RedisConfig {
+                deadline: Duration::from_secs(2),
+                ..RedisConfig::default()
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        store.ping().await.map_err(|e| e.to_string())?;
+        // Warm up: load the script, open the connection.
+        let (k, s) = pick(subjects, 0);
+        store
+            .admit(k, s, max, LEASE)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(store)
+    })?;
+    Ok((rt, Arc::new(store)))
+}
+
+fn run_redis_open_loop(
+    args: &Args,
+    url: &str,
+    subjects: Arc<Vec<(SubjectKey, Vec<SessionId>)>>,
+    max: NonZeroU32,
+    rate: f64,
+) -> Result<(), String> {
+    let (rt, store) = redis_runtime(url, &subjects, max)?;
+    rt.block_on(async {
+        let n = args.decisions;
+        let cpu = cpu_seconds();
+        let start = tokio::time::Instant::now();
+        let mut tasks = Vec::with_capacity(n as usize);
+        for i in 0..n {
+            let due = start + Duration::from_secs_f64(i as f64 / rate);
+            tokio::time::sleep_until(due).await;
+            let store = Arc::clone(&store);
+            let subjects = Arc::clone(&subjects);
+            tasks.push(tokio::spawn(async move {
+                let (k, s) = pick(&subjects, (i as usize).wrapping_mul(7919));
+                let ok = store.admit(k, s, max, LEASE).await.is_ok();
+                (due.elapsed().as_nanos() as u64, ok)
+            }));
+        }
+        let mut lat = Vec::with_capacity(n as usize);
+        let mut errors = 0;
+        for t in tasks {
+            let (l, ok) = t.await.map_err(|e| e.to_string())?;
+            lat.push(l);
+            errors += u64::from(!ok);
+        }
+        let elapsed = start.elapsed();
+        let cpu = cpu.zip(cpu_seconds()).map(|(a, b)| b - a);
+        println!("# open loop: {rate:.0} decisions/s offered");
+        report("redis-open-loop", 0, args, elapsed, cpu, lat, errors);
         println!("admit_script_sha={}", store.admit_script_sha());
         Ok(())
     })
