@@ -63,7 +63,9 @@ CPU0=$(server_cpu)
 OUT=$("$BIN" --store "redis://127.0.0.1:$PORT/" --workers 64 --users 10000 --decisions "$N_REDIS")
 per_server_cpu "$(echo "$OUT" | grep '^store=')" "$CPU0"
 CPU0=$(server_cpu)
-per_server_cpu "$("$BIN" --store "redis://127.0.0.1:$PORT/" --rate "$RATE" --users 10000 --decisions "$N_REDIS" | grep '^store=')" "$CPU0"
+OUT=$("$BIN" --store "redis://127.0.0.1:$PORT/" --rate "$RATE" --users 10000 --decisions "$N_REDIS")
+echo "$OUT" | grep '^# open loop'
+per_server_cpu "$(echo "$OUT" | grep '^store=')" "$CPU0"
 CPU0=$(server_cpu)
 per_server_cpu "$("$BIN" --store "redis://127.0.0.1:$PORT/" --workers 1 --users 10000 --decisions $((N_REDIS / 10)) | grep '^store=')" "$CPU0"
 SHA=$(echo "$OUT" | sed -n 's/^admit_script_sha=//p')
