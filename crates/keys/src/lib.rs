@@ -24,6 +24,10 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+mod system_id;
+
+pub use system_id::SystemId;
+
 /// Errors from parsing or generating key material. Messages name the field, never its value.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]

@@ -7,7 +7,6 @@ mod playready;
 mod protobuf;
 mod widevine;
 
-use std::fmt;
 
 use keys::KeyId;
 
@@ -16,64 +15,8 @@ pub use widevine::WidevinePsshData;
 
 use crate::error::CencError;
 
-/// A DRM system id (the `pssh` box's `SystemID`). Open: unknown ids round-trip.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SystemId(pub [u8; 16]);
-
-impl SystemId {
-    /// Widevine, `edef8ba9-79d6-4ace-a3c8-27dcd51d21ed`.
-    pub const WIDEVINE: SystemId = SystemId([
-        0xed, 0xef, 0x8b, 0xa9, 0x79, 0xd6, 0x4a, 0xce, 0xa3, 0xc8, 0x27, 0xdc, 0xd5, 0x1d, 0x21,
-        0xed,
-    ]);
-    /// PlayReady, `9a04f079-9840-4286-ab92-e65be0885f95`.
-    pub const PLAYREADY: SystemId = SystemId([
-        0x9a, 0x04, 0xf0, 0x79, 0x98, 0x40, 0x42, 0x86, 0xab, 0x92, 0xe6, 0x5b, 0xe0, 0x88, 0x5f,
-        0x95,
-    ]);
-    /// W3C common PSSH / ClearKey, `1077efec-c0b2-4d02-ace3-3c1e52e2fb4b`.
-    pub const COMMON: SystemId = SystemId([
-        0x10, 0x77, 0xef, 0xec, 0xc0, 0xb2, 0x4d, 0x02, 0xac, 0xe3, 0x3c, 0x1e, 0x52, 0xe2, 0xfb,
-        0x4b,
-    ]);
-    /// FairPlay Streaming, `94ce86fb-07ff-4f43-adb8-93d2fa968ca2` (CPIX/DASH signalling only).
-    pub const FAIRPLAY: SystemId = SystemId([
-        0x94, 0xce, 0x86, 0xfb, 0x07, 0xff, 0x4f, 0x43, 0xad, 0xb8, 0x93, 0xd2, 0xfa, 0x96, 0x8c,
-        0xa2,
-    ]);
-
-    /// Parses the UUID text form (dashes optional).
-    pub fn from_uuid(text: &str) -> Result<Self, CencError> {
-        Ok(SystemId(KeyId::from_hex(text)?.0))
-    }
-
-    /// The system's name when it is one of the named constants.
-    pub fn name(&self) -> Option<&'static str> {
-        match *self {
-            SystemId::WIDEVINE => Some("Widevine"),
-            SystemId::PLAYREADY => Some("PlayReady"),
-            SystemId::COMMON => Some("Common"),
-            SystemId::FAIRPLAY => Some("FairPlay"),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for SystemId {
-    /// UUID form, lowercase.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        KeyId(self.0).fmt(f)
-    }
-}
-
-impl fmt::Debug for SystemId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.name() {
-            Some(n) => write!(f, "SystemId({n})"),
-            None => write!(f, "SystemId({self})"),
-        }
-    }
-}
+/// A DRM system id (the `pssh` box's `SystemID`): the one type shared with `kms-client`.
+pub use keys::SystemId;
 
 /// The contents of one `pssh` box: system id, KIDs (box version 1 when non-empty) and the
 /// system-specific data.
@@ -240,7 +183,7 @@ mod tests {
             SystemId::from_uuid("9a04f079-9840-4286-ab92-e65be0885f95").unwrap(),
             SystemId::PLAYREADY
         );
-        assert_eq!(format!("{:?}", SystemId::COMMON), "SystemId(Common)");
+        assert_eq!(format!("{:?}", SystemId::COMMON), "SystemId(ClearKey)");
         let other = SystemId([1; 16]);
         assert_eq!(
             format!("{other:?}"),
