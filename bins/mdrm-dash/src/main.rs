@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use clap::{Parser, ValueEnum};
 use indicatif::ProgressDrawTarget;
 use packager::dash::{self, DashOptions};
-use packager::key_source::KeyEnvironment;
 use packager::progress::{BarProgress, NoProgress, Progress};
 use packager::runner::{self, PackagerCli};
 use packager::{CliProfile, CommonArgs, JobKind, Verbosity};
@@ -53,11 +52,8 @@ impl PackagerCli for DashCli {
 
 fn main() -> ExitCode {
     let started = runner::local_time();
-    let env = KeyEnvironment {
-        default_keystore: runner::default_keystore(
-            directories::BaseDirs::new().map(|d| d.data_dir().to_path_buf()),
-        ),
-    };
+    let env =
+        runner::key_environment(directories::BaseDirs::new().map(|d| d.data_dir().to_path_buf()));
     let outcome = runner::run_cli::<DashCli, _, _>(
         JobKind::Dash,
         std::env::args_os().collect(),

@@ -9,7 +9,6 @@ use std::process::ExitCode;
 use clap::{Parser, ValueEnum};
 use indicatif::ProgressDrawTarget;
 use packager::hls::{self, HlsFormat, HlsJobOptions, HlsMode};
-use packager::key_source::KeyEnvironment;
 use packager::progress::{BarProgress, NoProgress, Progress};
 use packager::runner::{self, PackagerCli};
 use packager::{CliProfile, CommonArgs, JobKind, Verbosity};
@@ -63,11 +62,8 @@ impl PackagerCli for HlsCli {
 
 fn main() -> ExitCode {
     let started = runner::local_time();
-    let env = KeyEnvironment {
-        default_keystore: runner::default_keystore(
-            directories::BaseDirs::new().map(|d| d.data_dir().to_path_buf()),
-        ),
-    };
+    let env =
+        runner::key_environment(directories::BaseDirs::new().map(|d| d.data_dir().to_path_buf()));
     let outcome = runner::run_cli::<HlsCli, _, _>(
         JobKind::Hls,
         std::env::args_os().collect(),

@@ -9,7 +9,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use indicatif::ProgressDrawTarget;
-use packager::key_source::KeyEnvironment;
 use packager::ncg_job::{self, NcgJobOptions};
 use packager::progress::{BarProgress, NoProgress, Progress};
 use packager::runner::{self, PackagerCli};
@@ -53,11 +52,8 @@ impl PackagerCli for NcgCli {
 
 fn main() -> ExitCode {
     let started = runner::local_time();
-    let env = KeyEnvironment {
-        default_keystore: runner::default_keystore(
-            directories::BaseDirs::new().map(|d| d.data_dir().to_path_buf()),
-        ),
-    };
+    let env =
+        runner::key_environment(directories::BaseDirs::new().map(|d| d.data_dir().to_path_buf()));
     let outcome = runner::run_cli::<NcgCli, _, _>(
         JobKind::Ncg,
         std::env::args_os().collect(),

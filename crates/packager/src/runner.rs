@@ -115,13 +115,15 @@ fn open_log_file(path: &Path) -> Result<File, Error> {
         })
 }
 
-/// The embedded keystore's default location under a data directory
-/// (`<data dir>/mdrm/keystore.sqlite`); binaries pass the user's data directory.
-pub fn default_keystore(data_dir: Option<PathBuf>) -> Option<PathBuf> {
-    data_dir.map(|d| {
-        d.join(kms_client::defaults::DATA_DIR_NAME)
-            .join(kms_client::defaults::KEYSTORE_FILE_NAME)
-    })
+/// The key environment of a packager binary: the embedded keystore's default location under
+/// the user's data directory (`<data dir>/mdrm/keystore.sqlite`), which the binary passes.
+pub fn key_environment(data_dir: Option<PathBuf>) -> crate::key_source::KeyEnvironment {
+    crate::key_source::KeyEnvironment {
+        default_keystore: data_dir.map(|d| {
+            d.join(kms_client::defaults::DATA_DIR_NAME)
+                .join(kms_client::defaults::KEYSTORE_FILE_NAME)
+        }),
+    }
 }
 
 /// The local wall-clock time, for the log's start line.
