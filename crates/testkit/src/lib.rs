@@ -248,6 +248,63 @@ pub fn run_with_peak_rss(cmd: &mut Command) -> Option<(std::process::ExitStatus,
     Some((status, kib))
 }
 
+/// The result of one run of a packager CLI: exit status, the result document's RESULT code
+/// (`i32::MIN` when stdout has none), stdout and stderr.
+#[derive(Debug)]
+pub struct CliRun {
+    /// The process exited with status 0.
+    pub ok: bool,
+    /// The `<RESULT>` value of the result XML on stdout.
+    pub code: i32,
+    /// stdout as text.
+    pub stdout: String,
+    /// stderr as text.
+    pub stderr: String,
+}
+
+/// Runs a packager CLI to its end and collects a [`CliRun`].
+pub fn run_cli(cmd: &mut Command) -> CliRun {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let code = stdout
+        .split("<RESULT>")
+        .nth(1)
+        .and_then(|r| r.split("</RESULT>").next())
+        .and_then(|c| c.trim().parse().ok())
+        .unwrap_or(i32::MIN);
+    CliRun {
+        ok: out.status.success(),
+        code,
+        stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+impl CliRun {
+    /// The text of a result-document element (XML form), unescaped.
+    pub fn element(&self, name: &str) -> Option<String> {
+        let open = format!("<{name}>");
+        let close = format!("</{name}>");
+        let start = self.stdout.find(&open)? + open.len();
+        let end = start + self.stdout[start..].find(&close)?;
+        Some(
+            self.stdout[start..end]
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&"),
+        )
+    }
+
+    /// The INFO element's text (empty when absent).
+    pub fn info(&self) -> String {
+        self.element("INFO").unwrap_or_default()
+    }
+}
+
 /// Decodes a hex string (test vectors), panicking on bad input.
 pub fn hex(s: &str) -> Vec<u8> {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();

@@ -4,7 +4,7 @@
 pub mod xml;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 pub const KID: &str = mdrm_testkit::PEER_KID;
 pub const KEY: &str = mdrm_testkit::PEER_KEY;
@@ -18,30 +18,8 @@ pub fn b64(hex: &str) -> String {
     keys::to_base64(&mdrm_testkit::hex(hex))
 }
 
-/// The result of one run: exit status, RESULT code, stdout, stderr.
-pub struct Run {
-    pub ok: bool,
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-pub fn run(cmd: &mut Command) -> Run {
-    let out: Output = cmd.output().expect("run mdrm-dash");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let code = stdout
-        .split("<RESULT>")
-        .nth(1)
-        .and_then(|r| r.split("</RESULT>").next())
-        .and_then(|c| c.trim().parse().ok())
-        .unwrap_or(i32::MIN);
-    Run {
-        ok: out.status.success(),
-        code,
-        stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+/// One run of the binary (shared with the other packager CLIs' tests).
+pub use mdrm_testkit::{CliRun as Run, run_cli as run};
 
 /// Packages `inputs` with the fixed test key into `out` with extra flags.
 pub fn package(inputs: &[PathBuf], out: &Path, extra: &[&str]) -> Run {
@@ -135,32 +113,16 @@ pub fn play(
 
 // ---- Error paths, result documents, logs and config files (errors.rs, log_and_config.rs) ----
 
-impl Run {
-    /// The text of a result-document element (XML form), unescaped.
-    pub fn element(&self, name: &str) -> Option<String> {
-        let open = format!("<{name}>");
-        let close = format!("</{name}>");
-        let start = self.stdout.find(&open)? + open.len();
-        let end = start + self.stdout[start..].find(&close)?;
-        Some(
-            self.stdout[start..end]
-                .replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&quot;", "\"")
-                .replace("&apos;", "'")
-                .replace("&amp;", "&"),
-        )
-    }
-
-    /// The INFO element's text (empty when absent).
-    pub fn info(&self) -> String {
-        self.element("INFO").unwrap_or_default()
-    }
-
+/// The result-document checks of the DASH CLI's tests.
+pub trait ExpectResult {
     /// Asserts the run ended with `code`: exit status 0/1 and a complete XML result document
     /// (cli.md): exactly the short form on success; ERRORMSG (the code's message), INFO and
     /// WHERE on failure, and the failure logged on stderr.
-    pub fn expect(&self, code: i32) -> &Self {
+    fn expect(&self, code: i32) -> &Self;
+}
+
+impl ExpectResult for Run {
+    fn expect(&self, code: i32) -> &Self {
         let context = format!("stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
         assert_eq!(self.code, code, "{context}");
         assert_eq!(self.ok, code == 0, "exit status; {context}");

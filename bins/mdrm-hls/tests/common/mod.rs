@@ -2,7 +2,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 pub const KEY: &str = mdrm_testkit::PEER_KEY;
 pub const IV: &str = mdrm_testkit::PEER_IV_CBCS;
@@ -16,30 +16,8 @@ pub fn key_and_iv_b64() -> String {
     keys::to_base64(&mdrm_testkit::hex(&format!("{KEY}{IV}")))
 }
 
-/// The result of one run: exit status, RESULT code, stdout, stderr.
-pub struct Run {
-    pub ok: bool,
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-pub fn run(cmd: &mut Command) -> Run {
-    let out: Output = cmd.output().expect("run mdrm-hls");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let code = stdout
-        .split("<RESULT>")
-        .nth(1)
-        .and_then(|r| r.split("</RESULT>").next())
-        .and_then(|c| c.trim().parse().ok())
-        .unwrap_or(i32::MIN);
-    Run {
-        ok: out.status.success(),
-        code,
-        stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+/// One run of the binary (shared with the other packager CLIs' tests).
+pub use mdrm_testkit::{CliRun as Run, run_cli as run};
 
 /// Packages `inputs` (paths or `[+...]` specs) with the fixed test key and IV into `out`.
 pub fn package(inputs: &[String], out: &Path, extra: &[&str]) -> Run {
