@@ -27,6 +27,7 @@ mod error_code;
 pub mod hls;
 pub mod input;
 pub mod key_source;
+pub mod language;
 mod log;
 pub mod ncg_job;
 pub mod output;

@@ -74,9 +74,9 @@ impl SourceTrack {
         self.scan.ticks as f64 / self.track.timescale as f64
     }
 
-    /// The language for the MPD (`None` when undetermined).
+    /// The language for the MPD in RFC 5646 form (`None` when undetermined).
     pub(crate) fn language(&self) -> Option<String> {
-        (self.track.language != "und").then(|| self.track.language.clone())
+        crate::language::track_language(&self.track.language)
     }
 
     pub(crate) fn content_type(&self) -> ContentType {

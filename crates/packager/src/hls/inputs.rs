@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+pub use crate::language::{is_language_tag, language_name, track_language};
 
 const AT: &str = "packager::hls::inputs::parse_input";
 
@@ -27,14 +28,6 @@ pub struct InputSpec {
     pub language: Option<String>,
     /// `+name=`: the rendition name shown by players.
     pub name: Option<String>,
-}
-
-/// True for an RFC 5646-like language tag (letters, digits and `-`, starting with a letter).
-pub fn is_language_tag(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 35
-        && s.starts_with(|c: char| c.is_ascii_alphabetic())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 /// Parses one `-i` value.
@@ -129,57 +122,6 @@ pub fn parse_input(value: &Path) -> Result<InputSpec, Error> {
     Ok(spec)
 }
 
-/// A display name for a language tag (the common ones; the tag itself otherwise).
-pub fn language_name(tag: &str) -> String {
-    let primary = tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
-    let name = match primary.as_str() {
-        "en" | "eng" => "English",
-        "de" | "deu" | "ger" => "Deutsch",
-        "fr" | "fra" | "fre" => "Français",
-        "es" | "spa" => "Español",
-        "it" | "ita" => "Italiano",
-        "pt" | "por" => "Português",
-        "nl" | "nld" | "dut" => "Nederlands",
-        "ja" | "jpn" => "日本語",
-        "ko" | "kor" => "한국어",
-        "zh" | "zho" | "chi" => "中文",
-        "ru" | "rus" => "Русский",
-        "ar" | "ara" => "العربية",
-        "hi" | "hin" => "हिन्दी",
-        "sv" | "swe" => "Svenska",
-        "pl" | "pol" => "Polski",
-        "tr" | "tur" => "Türkçe",
-        _ => return tag.to_owned(),
-    };
-    name.to_owned()
-}
-
-/// The RFC 5646 form of an MP4 track language (ISO 639-2/T): the two-letter code where one
-/// exists, `None` for `und`.
-pub fn track_language(code: &str) -> Option<String> {
-    let two = match code {
-        "und" | "" | "zxx" | "mul" => return None,
-        "eng" => "en",
-        "deu" | "ger" => "de",
-        "fra" | "fre" => "fr",
-        "spa" => "es",
-        "ita" => "it",
-        "por" => "pt",
-        "nld" | "dut" => "nl",
-        "jpn" => "ja",
-        "kor" => "ko",
-        "zho" | "chi" => "zh",
-        "rus" => "ru",
-        "ara" => "ar",
-        "hin" => "hi",
-        "swe" => "sv",
-        "pol" => "pl",
-        "tur" => "tr",
-        other => return is_language_tag(other).then(|| other.to_owned()),
-    };
-    Some(two.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,15 +157,5 @@ mod tests {
             assert_eq!(e.code().value(), 1102, "{bad}");
             assert!(e.info().starts_with("-i"), "{}", e.info());
         }
-    }
-
-    #[test]
-    fn languages() {
-        assert_eq!(track_language("eng").as_deref(), Some("en"));
-        assert_eq!(track_language("und"), None);
-        assert_eq!(track_language("fin").as_deref(), Some("fin"));
-        assert_eq!(language_name("de"), "Deutsch");
-        assert_eq!(language_name("pt-BR"), "Português");
-        assert_eq!(language_name("fi"), "fi");
     }
 }
