@@ -7,7 +7,6 @@ mod playready;
 mod protobuf;
 mod widevine;
 
-
 use keys::KeyId;
 
 pub use playready::{PlayReadyAlgorithm, PlayReadyHeader, PlayReadyKid, WrmHeaderVersion};
