@@ -105,7 +105,7 @@ pub enum ErrorCode {
     ServerAuth,
     /// 325: the server's answer is invalid.
     ServerResponse,
-    /// 326: the server has no DWM recipient registry (not available in this version).
+    /// 326: the server has no DWM recipient registry (it answers 404 for it).
     ServerRegistryUnavailable,
     /// 331: inconsistent internal state (registry lock, job record).
     InternalState,
@@ -281,9 +281,7 @@ impl ErrorCode {
             ServerError => "the server answered with an error",
             ServerAuth => "the server rejected the credentials",
             ServerResponse => "invalid answer from the server",
-            ServerRegistryUnavailable => {
-                "the server recipient registry is not available in this version"
-            }
+            ServerRegistryUnavailable => "the server has no DWM recipient registry",
             InternalState => "inconsistent internal state",
             UnknownCommand => "unknown command or option",
         }

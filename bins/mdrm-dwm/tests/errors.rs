@@ -104,15 +104,30 @@ fn registry_errors() {
     assert_eq!(code_of(&s.run(&["recipients", "add", "carol"])), 316);
     std::fs::write(&reg, "{").unwrap();
     assert_eq!(code_of(&s.run(&["recipients", "list"])), 305);
-    // A server named in the credentials: not available yet (326), bad URL (321).
-    std::fs::write(
-        s.path("srv"),
-        "site_id=TEST\nsite_key=integration-test-site-key\naccess_key=dGVzdA==\nserver=https://drm.example\n",
-    )
-    .unwrap();
-    let out = s.run_with("srv", &["recipients", "add", "dave"]);
+    // A server named in the credentials that nothing answers for (322), one without a DWM
+    // registry (326), a bad URL (321). The server-backed registry itself: server_registry.rs.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let with_server = |name: &str, url: &str| {
+        std::fs::write(
+            s.path(name),
+            format!("site_id=TEST\nsite_key=integration-test-site-key\naccess_key=dGVzdA==\nserver={url}\n"),
+        )
+        .unwrap();
+    };
+    with_server("srv", &format!("http://127.0.0.1:{closed}"));
+    assert_eq!(
+        code_of(&s.run_with("srv", &["recipients", "add", "dave"])),
+        322
+    );
+    let no_registry = mdrm_testkit::servers::ScriptedServer::start(404, "text/plain", "not found");
+    with_server("srv404", &no_registry.url());
+    let out = s.run_with("srv404", &["recipients", "list"]);
     assert_eq!(code_of(&out), 326);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not available"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no DWM recipient registry"));
     std::fs::write(
         s.path("srv2"),
         "site_id=TEST\nsite_key=integration-test-site-key\naccess_key=dGVzdA==\nserver=drm.example\n",

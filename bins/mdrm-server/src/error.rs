@@ -54,6 +54,14 @@ pub enum ServerError {
     /// site), or the CSL store cannot be opened.
     #[error(transparent)]
     Csl(#[from] csl::CslError),
+    /// The DWM recipient registry database cannot be opened or used.
+    #[error("DWM recipient registry {path}: {reason}")]
+    Registry {
+        /// The database file.
+        path: PathBuf,
+        /// What failed.
+        reason: String,
+    },
     /// Serving failed.
     #[error("server stopped: {0}")]
     Serve(String),

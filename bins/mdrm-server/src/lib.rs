@@ -4,6 +4,7 @@
 //!   packagers' embedded mode).
 //! - [`license`]: the ClearKey license service for players, with concurrent stream limiting
 //!   on every license request and renewal (memory or Redis store).
+//! - [`dwm_registry`]: the DWM recipient registry shared by `mdrm-dwm` installations.
 //!
 //! Adding a face = adding a module with a `routes() -> Router<AppState>` function and one
 //! `.merge(...)` line in [`router`]. The binary (`main.rs`) only parses flags, sets up logs
@@ -11,6 +12,7 @@
 
 pub mod api_error;
 pub mod config;
+pub mod dwm_registry;
 pub mod error;
 pub mod keys;
 pub mod license;
@@ -27,6 +29,7 @@ use axum::routing::get;
 use kms_client::Keystore;
 
 use crate::config::Settings;
+use crate::dwm_registry::DwmRegistry;
 use crate::error::ServerError;
 use crate::keys::signalling::SignallingSettings;
 use crate::license::LicenseService;
@@ -44,6 +47,8 @@ pub struct AppState {
     pub signalling: Arc<SignallingSettings>,
     /// The license service (stream limiter included).
     pub license: Arc<LicenseService>,
+    /// The DWM recipient registry.
+    pub dwm: Arc<DwmRegistry>,
 }
 
 /// Facts about start-up worth a log line.
@@ -64,6 +69,9 @@ impl AppState {
     pub fn open(settings: &Settings) -> Result<(Self, Startup), ServerError> {
         let license = Arc::new(LicenseService::open(settings.license.clone())?);
         let keystore = Arc::new(Keystore::open(&settings.database)?);
+        let dwm = Arc::new(DwmRegistry::open(&DwmRegistry::path_next_to(
+            &settings.database,
+        ))?);
         let (secret, secret_created) = ServerSecret::load_or_create(&settings.secret_file)?;
         let sites = Sites::new(Arc::clone(&keystore), Arc::new(secret));
         for s in &settings.sites {
@@ -85,6 +93,7 @@ impl AppState {
                 sites,
                 signalling: Arc::new(signalling),
                 license,
+                dwm,
             },
             startup,
         ))
@@ -101,7 +110,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health))
         .merge(keys::routes())
         .merge(license::routes())
-        // Further faces: .merge(dwm_registry::routes())
+        .merge(dwm_registry::routes())
         .layer(middleware::from_fn(logging::log_requests))
         .with_state(state)
 }

@@ -1,9 +1,8 @@
 //! Recipient registries: who gets which serial DWM ID, and the history of embedding jobs.
 //!
 //! [`local::LocalRegistry`] (the default) is a small JSON database in the user's data
-//! directory. [`server::ServerRegistry`] is the face for `mdrm-server`'s registry, named by a
-//! `server=` line in the credentials; the server does not offer it yet, so every call fails
-//! with code 326.
+//! directory. [`server::ServerRegistry`] uses `mdrm-server`'s registry, named by a `server=`
+//! line in the credentials, so several machines share one ID sequence per site.
 
 pub mod local;
 pub mod server;
@@ -85,7 +84,7 @@ pub fn open(
     local_path: &std::path::Path,
 ) -> Result<Box<dyn RecipientRegistry>> {
     match &creds.server {
-        Some(url) => Ok(Box::new(server::ServerRegistry::new(url)?)),
+        Some(url) => Ok(Box::new(server::ServerRegistry::new(url, creds)?)),
         None => Ok(Box::new(local::LocalRegistry::open(local_path, creds)?)),
     }
 }

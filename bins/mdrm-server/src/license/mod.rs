@@ -18,7 +18,7 @@ pub mod policy;
 pub mod rejection;
 pub mod session;
 pub mod settings;
-mod status;
+pub(crate) mod status;
 pub mod token;
 mod verify;
 

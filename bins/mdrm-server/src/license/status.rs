@@ -17,7 +17,7 @@ use super::token::decode_base64_lenient;
 use crate::AppState;
 
 /// Site id and access key from an `Authorization: Basic ...` header.
-fn basic_credentials(headers: &HeaderMap) -> Option<(SiteId, AccessKey)> {
+pub(crate) fn basic_credentials(headers: &HeaderMap) -> Option<(SiteId, AccessKey)> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, b64) = value.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
