@@ -60,7 +60,7 @@ impl FrameGeometry {
 const MARK_STEP: f32 = PATTERN_CLIP / 127.0;
 
 /// One recipient's mark at frame resolution over the active picture: unit-RMS values stored
-/// as `i8` steps of [`MARK_STEP`] (0.024 RMS, far below what survives rounding to the sample
+/// as `i8` steps of `MARK_STEP` (0.024 RMS, far below what survives rounding to the sample
 /// grid), so marking a 1080p frame reads 2 MB of pattern instead of 8.
 #[derive(Debug, Clone)]
 pub struct MarkPattern {
