@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=$(benches/csl-load.sh --smoke)
 echo "$OUT"
-[ "$(echo "$OUT" | grep -c '^store=')" = 4 ] || { echo "csl.sh: expected 4 load runs" >&2; exit 1; }
+[ "$(echo "$OUT" | grep -c '^store=')" = 5 ] || { echo "csl.sh: expected 5 load runs" >&2; exit 1; }
+echo "$OUT" | grep -q '^store=redis-open-loop ' || { echo "csl.sh: the open-loop run is missing" >&2; exit 1; }
 if echo "$OUT" | grep '^store=' | grep -qvE ' errors=0( |$)'; then
   echo "csl.sh: a load run reported errors" >&2; exit 1
 fi
