@@ -126,7 +126,7 @@ pub(crate) fn natural_clip(
             "mandelbrot=s={w}x{h}:r=25:maxiter=200:start_x=-0.743643887037151:start_y=0.13182590420533:start_scale=0.05:end_scale=0.004,hue=h=40,noise=alls=5:allf=t"
         ),
         _ => format!(
-            "life=s={}x{}:mold=25:ratio=0.08:life_color=#d8c8a0:death_color=#202830:rate=25,scale={w}x{h}:flags=bicubic,gblur=sigma=2,noise=alls=4:allf=t",
+            "life=s={}x{}:seed=1:mold=25:ratio=0.08:life_color=#d8c8a0:death_color=#202830:rate=25,scale={w}x{h}:flags=bicubic,gblur=sigma=2,noise=alls=4:allf=t",
             w / 4,
             h / 4
         ),
