@@ -68,6 +68,11 @@ fn ci_short_embed_attack_detect() {
                 "-an",
                 "-vf",
                 "scale=-2:480",
+                // One encoder thread: the attacked file is then the same on every run (with
+                // threads, x264's output varied with the machine's load and one run in
+                // several missed the ID here).
+                "-threads",
+                "1",
                 "-c:v",
                 "libx264",
                 "-preset",
@@ -85,6 +90,8 @@ fn ci_short_embed_attack_detect() {
                 "-i",
                 marked.to_str().unwrap(),
                 "-an",
+                "-threads",
+                "1",
                 "-c:v",
                 "libx265",
                 "-preset",
