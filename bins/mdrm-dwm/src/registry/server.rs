@@ -27,6 +27,7 @@ const MAX_ANSWER: u64 = 64 << 20;
 /// The server-backed registry.
 pub struct ServerRegistry {
     base: String,
+    site: String,
     authorization: String,
     agent: ureq::Agent,
 }
@@ -69,6 +70,7 @@ impl ServerRegistry {
             .into();
         Ok(ServerRegistry {
             base: url.trim_end_matches('/').to_string(),
+            site: creds.site_id.clone(),
             authorization: format!(
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(pair)
@@ -117,7 +119,7 @@ impl ServerRegistry {
                 ErrorCode::ServerAuth,
                 format!(
                     "the server rejected site {:?} with this access key ({})",
-                    self.site(),
+                    self.site,
                     server_message(&text)
                 ),
             ),
@@ -130,15 +132,6 @@ impl ServerRegistry {
             ),
             _ => Err(self.refusal(status, &text)),
         }
-    }
-
-    fn site(&self) -> String {
-        base64::engine::general_purpose::STANDARD
-            .decode(self.authorization.trim_start_matches("Basic "))
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|s| s.split(':').next().map(str::to_string))
-            .unwrap_or_default()
     }
 
     /// An error answer: 314/316 for the registry's own refusals, 323 otherwise.
@@ -236,7 +229,7 @@ mod tests {
             .port();
         let r = ServerRegistry::new(&format!("http://127.0.0.1:{port}"), &creds()).unwrap();
         assert_eq!(r.list().unwrap_err().code, ErrorCode::ServerConnect);
-        assert_eq!(r.site(), "TEST");
+        assert_eq!(r.site, "TEST");
     }
 
     #[test]
