@@ -104,6 +104,14 @@ fn ci_short_embed_attack_detect() {
             ]);
             for attacked in [&scaled, &hevc] {
                 let d = detect(&s, attacked, "credentials");
+                // The margin, for a failure's log: sync z (about 5 is noise), raw BER
+                // (the code corrects up to about 0.15).
+                eprintln!(
+                    "{}: sync z {:.1}, raw BER {:.3}",
+                    attacked.display(),
+                    d["sync_z"].as_f64().unwrap_or(0.0),
+                    d["raw_ber"].as_f64().unwrap_or(0.5)
+                );
                 assert_eq!(d["dwm_id"].as_u64(), Some(id), "{attacked:?}: {d:#}");
                 assert_eq!(d["recipient"], r["name"]);
                 assert!(d["confidence"].as_f64().unwrap() > 0.999_999);
