@@ -70,6 +70,32 @@ fn two_machines_share_the_servers_id_sequence() {
             ("studio-c".into(), 3)
         ]
     );
+    // The lookups `mdrm-dwm` makes: one recipient by name or by ID, a malformed ID refused.
+    let lookup = |query: &str| {
+        use base64::Engine;
+        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{SITE}:{ACCESS_KEY}"));
+        let mut resp = ureq::get(format!("{}/dwm/recipients?{query}", server.url()))
+            .header("Authorization", format!("Basic {auth}"))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .unwrap();
+        let status = resp.status().as_u16();
+        let body: serde_json::Value =
+            serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+        (status, body)
+    };
+    let (status, one) = lookup("name=studio-b");
+    assert_eq!((status, one.as_array().map(Vec::len)), (200, Some(1)));
+    assert_eq!(one[0]["dwm_id"], 2);
+    assert_eq!(lookup("dwm_id=3").1[0]["name"], "studio-c");
+    assert_eq!(lookup("name=nobody").1, json!([]));
+    let (status, err) = lookup("dwm_id=three");
+    assert_eq!(
+        (status, err["error_code"].as_str()),
+        (400, Some("BAD_REQUEST"))
+    );
     // A name taken on the other machine: 314, as with the local registry.
     assert_eq!(code_of(&b.run(&["recipients", "add", "studio-a"])), 314);
     // A wrong access key: 324, and nothing about the key in the message.

@@ -4,7 +4,8 @@
 //!
 //! - `POST /dwm/recipients` `{"name": "..."}`: registers a recipient with the site's next
 //!   serial ID (201 with the recipient; 409 `RECIPIENT_EXISTS`; 400 `BAD_NAME`).
-//! - `GET /dwm/recipients`: the site's recipients in registration order.
+//! - `GET /dwm/recipients`: the site's recipients in registration order; `?name=` or
+//!   `?dwm_id=` selects one (a list of zero or one).
 //! - `POST /dwm/jobs` (a job record) and `GET /dwm/jobs` (oldest first).
 //!
 //! Authentication: HTTP Basic with the site id as user name and the site's access key as
@@ -15,14 +16,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use dwm_registry_api::name_is_valid;
+pub use dwm_registry_api::{JobRecord, NewRecipient, Recipient, RecipientQuery};
 use kms_client::SiteId;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::api_error::ApiError;
@@ -31,41 +33,6 @@ use crate::license::status::basic_credentials;
 
 /// The largest DWM ID (32-bit payload; 0 is not an ID).
 const MAX_ID: i64 = u32::MAX as i64;
-/// Longest recipient name (bytes), as in `mdrm-dwm`.
-const MAX_NAME: usize = 100;
-
-/// A registered recipient (the JSON of the API).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Recipient {
-    /// Unique name within the site.
-    pub name: String,
-    /// Serial DWM ID (registration order, from 1).
-    pub dwm_id: u32,
-    /// When it was registered (RFC 3339, UTC).
-    pub registered: String,
-}
-
-/// One finished embedding job (the JSON of the API).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobRecord {
-    /// The job file's `account_id`.
-    pub account_id: String,
-    /// The job file's `content_id`.
-    pub content_id: String,
-    /// The recipient's name.
-    pub recipient: String,
-    /// The embedded DWM ID.
-    pub dwm_id: u32,
-    /// The output file written (on the embedding machine).
-    pub output: String,
-    /// When it finished (RFC 3339, UTC).
-    pub time: String,
-}
-
-#[derive(Deserialize)]
-struct NewRecipient {
-    name: String,
-}
 
 /// Why a registration was refused.
 #[derive(Debug, PartialEq, Eq)]
@@ -167,13 +134,15 @@ impl DwmRegistry {
         })
     }
 
-    /// The recipients of `site`, in registration order.
-    pub fn list(&self, site: &str) -> Result<Vec<Recipient>, ServerError> {
+    /// The recipients of `site` that `query` selects, in registration order.
+    pub fn list(&self, site: &str, query: &RecipientQuery) -> Result<Vec<Recipient>, ServerError> {
         self.with(|conn| {
             let mut st = conn.prepare(
-                "SELECT name, dwm_id, registered FROM recipients WHERE site_id = ?1 ORDER BY dwm_id",
+                "SELECT name, dwm_id, registered FROM recipients WHERE site_id = ?1
+                 AND (?2 IS NULL OR name = ?2) AND (?3 IS NULL OR dwm_id = ?3) ORDER BY dwm_id",
             )?;
-            st.query_map(params![site], |r| {
+            let id = query.dwm_id.map(i64::from);
+            st.query_map(params![site, query.name, id], |r| {
                 Ok(Recipient {
                     name: r.get(0)?,
                     dwm_id: r.get::<_, i64>(1)? as u32,
@@ -230,18 +199,6 @@ impl DwmRegistry {
 fn now() -> String {
     let t = jiff::Timestamp::now();
     t.round(jiff::Unit::Second).unwrap_or(t).to_string()
-}
-
-/// A recipient name as `mdrm-dwm` accepts it: 1..=100 bytes, no path separators or control
-/// characters, no leading dot or surrounding spaces.
-fn valid_name(name: &str) -> bool {
-    !(name.is_empty()
-        || name.len() > MAX_NAME
-        || name.starts_with('.')
-        || name.trim() != name
-        || name
-            .chars()
-            .any(|c| c == '/' || c == '\\' || c.is_control()))
 }
 
 /// The registry's routes.
@@ -307,10 +264,10 @@ async fn add_recipient(
         return ApiError::bad_request("BAD_REQUEST", "expected a JSON body {\"name\": \"...\"}")
             .into_response();
     };
-    if !valid_name(&name) {
+    if !name_is_valid(&name) {
         return ApiError::bad_request(
             "BAD_NAME",
-            "a recipient name is 1-100 bytes without '/', '\\', control characters, a leading dot or surrounding spaces",
+            format!("a recipient name is {}", dwm_registry_api::NAME_RULE),
         )
         .into_response();
     }
@@ -337,12 +294,23 @@ async fn add_recipient(
     }
 }
 
-async fn list_recipients(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn list_recipients(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<RecipientQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let site = match site_of(&state, &headers).await {
         Ok(s) => s.as_str().to_string(),
         Err(r) => return r,
     };
-    match blocking(&state, move |r| r.list(&site)).await {
+    let Ok(Query(query)) = query else {
+        return ApiError::bad_request(
+            "BAD_REQUEST",
+            "the query takes name=<recipient> or dwm_id=<1..4294967295>",
+        )
+        .into_response();
+    };
+    match blocking(&state, move |r| r.list(&site, &query)).await {
         Ok(list) => Json(list).into_response(),
         Err(r) => r,
     }
@@ -390,13 +358,25 @@ mod tests {
         assert_eq!(reg.add("AAAA", "bob").unwrap().unwrap().dwm_id, 2);
         assert_eq!(reg.add("BBBB", "alice").unwrap().unwrap().dwm_id, 1);
         assert_eq!(reg.add("AAAA", "alice").unwrap(), Err(Refused::Exists));
+        let all = RecipientQuery::default();
         let names: Vec<_> = reg
-            .list("AAAA")
+            .list("AAAA", &all)
             .unwrap()
             .into_iter()
             .map(|r| (r.name, r.dwm_id))
             .collect();
         assert_eq!(names, [("alice".to_string(), 1), ("bob".to_string(), 2)]);
+        let bob = RecipientQuery {
+            name: Some("bob".into()),
+            dwm_id: None,
+        };
+        assert_eq!(reg.list("AAAA", &bob).unwrap()[0].dwm_id, 2);
+        let id1 = RecipientQuery {
+            name: None,
+            dwm_id: Some(1),
+        };
+        assert_eq!(reg.list("BBBB", &id1).unwrap()[0].name, "alice");
+        assert!(reg.list("BBBB", &bob).unwrap().is_empty());
         let job = JobRecord {
             account_id: "acc".into(),
             content_id: "movie".into(),
@@ -412,23 +392,5 @@ mod tests {
         // Persisted: a new server process sees the same IDs.
         let again = DwmRegistry::open(&path).unwrap();
         assert_eq!(again.add("AAAA", "carol").unwrap().unwrap().dwm_id, 3);
-    }
-
-    #[test]
-    fn names_are_checked_like_the_cli() {
-        for ok in ["alice", "Studio Ü 7", "a-b_c.d"] {
-            assert!(valid_name(ok), "{ok:?}");
-        }
-        for bad in [
-            "",
-            ".hidden",
-            "a/b",
-            "a\\b",
-            "tab\there",
-            " pad",
-            &"x".repeat(101),
-        ] {
-            assert!(!valid_name(bad), "{bad:?}");
-        }
     }
 }

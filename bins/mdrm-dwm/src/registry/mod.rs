@@ -7,38 +7,10 @@
 pub mod local;
 pub mod server;
 
-use serde::{Deserialize, Serialize};
+pub use dwm_registry_api::{JobRecord, Recipient};
 
 use crate::credentials::Credentials;
 use crate::error::{ErrorCode, Result, fail};
-
-/// A registered recipient.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Recipient {
-    /// The recipient's name (unique).
-    pub name: String,
-    /// The serial DWM ID (registration order, from 1).
-    pub dwm_id: u32,
-    /// When it was registered (RFC 3339, UTC).
-    pub registered: String,
-}
-
-/// One embedding job for one recipient.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobRecord {
-    /// The job file's `account_id`.
-    pub account_id: String,
-    /// The job file's `content_id`.
-    pub content_id: String,
-    /// The recipient's name.
-    pub recipient: String,
-    /// The embedded DWM ID.
-    pub dwm_id: u32,
-    /// The output file written.
-    pub output: String,
-    /// When it finished (RFC 3339, UTC).
-    pub time: String,
-}
 
 /// What every registry offers.
 pub trait RecipientRegistry {
@@ -56,21 +28,15 @@ pub trait RecipientRegistry {
     fn jobs(&self) -> Result<Vec<JobRecord>>;
 }
 
-/// Checks a recipient name: 1..=100 bytes, no path separators or control characters, not
-/// starting with a dot (names become part of file names).
+/// Checks a recipient name ([`dwm_registry_api::NAME_RULE`]; names become part of file
+/// names): 315 when it breaks the rule.
 pub fn check_name(name: &str) -> Result<()> {
-    let bad = name.is_empty()
-        || name.len() > 100
-        || name.starts_with('.')
-        || name.trim() != name
-        || name
-            .chars()
-            .any(|c| c == '/' || c == '\\' || c.is_control());
-    if bad {
+    if !dwm_registry_api::name_is_valid(name) {
         return fail(
             ErrorCode::RecipientName,
             format!(
-                "recipient name {name:?} is invalid (1-100 bytes, no '/', '\\', control characters, leading dot or surrounding spaces)"
+                "recipient name {name:?} is invalid ({})",
+                dwm_registry_api::NAME_RULE
             ),
         );
     }

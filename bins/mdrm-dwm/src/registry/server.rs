@@ -15,6 +15,8 @@ use base64::Engine;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use dwm_registry_api::RecipientQuery;
+
 use super::{JobRecord, Recipient, RecipientRegistry, check_name};
 use crate::credentials::Credentials;
 use crate::error::{ErrorCode, Failure, Result, fail};
@@ -79,8 +81,14 @@ impl ServerRegistry {
         })
     }
 
-    /// Sends one request (a JSON body for POST) and returns the status and body text.
-    fn call(&self, path: &str, body: Option<String>) -> Result<(u16, String)> {
+    /// Sends one request (a JSON body for POST, query pairs for GET) and returns the status
+    /// and body text.
+    fn call(
+        &self,
+        path: &str,
+        body: Option<String>,
+        query: &[(&str, &str)],
+    ) -> Result<(u16, String)> {
         let url = format!("{}{path}", self.base);
         let sent = match body {
             Some(b) => self
@@ -93,6 +101,7 @@ impl ServerRegistry {
                 .agent
                 .get(&url)
                 .header("Authorization", &self.authorization)
+                .query_pairs(query.iter().copied())
                 .call(),
         };
         let mut resp = sent.map_err(|e| {
@@ -160,9 +169,26 @@ impl ServerRegistry {
         })
     }
 
-    fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let (_, text) = self.call(path, None)?;
+    fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T> {
+        let (_, text) = self.call(path, None, query)?;
         self.json(path, &text)
+    }
+
+    /// The one recipient `key=value` selects (the server answers a list of zero or one).
+    fn lookup(&self, key: &str, value: &str) -> Result<Option<Recipient>> {
+        let found: Vec<Recipient> = self.get("/dwm/recipients", &[(key, value)])?;
+        let query = match key {
+            "name" => RecipientQuery {
+                name: Some(value.to_string()),
+                dwm_id: None,
+            },
+            _ => RecipientQuery {
+                name: None,
+                dwm_id: value.parse().ok(),
+            },
+        };
+        // An older server ignores the query and sends everyone: pick the match either way.
+        Ok(found.into_iter().find(|r| query.matches(r)))
     }
 }
 
@@ -178,25 +204,25 @@ impl RecipientRegistry for ServerRegistry {
     fn add(&mut self, name: &str) -> Result<Recipient> {
         check_name(name)?;
         let body = serde_json::json!({ "name": name }).to_string();
-        let (_, text) = self.call("/dwm/recipients", Some(body))?;
+        let (_, text) = self.call("/dwm/recipients", Some(body), &[])?;
         self.json("/dwm/recipients", &text)
     }
     fn list(&self) -> Result<Vec<Recipient>> {
-        self.get("/dwm/recipients")
+        self.get("/dwm/recipients", &[])
     }
     fn by_name(&self, name: &str) -> Result<Option<Recipient>> {
-        Ok(self.list()?.into_iter().find(|r| r.name == name))
+        self.lookup("name", name)
     }
     fn by_id(&self, dwm_id: u32) -> Result<Option<Recipient>> {
-        Ok(self.list()?.into_iter().find(|r| r.dwm_id == dwm_id))
+        self.lookup("dwm_id", &dwm_id.to_string())
     }
     fn record_job(&mut self, job: JobRecord) -> Result<()> {
         let body = serde_json::to_string(&job)
             .map_err(|e| Failure::new(ErrorCode::InternalState, format!("job record: {e}")))?;
-        self.call("/dwm/jobs", Some(body)).map(|_| ())
+        self.call("/dwm/jobs", Some(body), &[]).map(|_| ())
     }
     fn jobs(&self) -> Result<Vec<JobRecord>> {
-        self.get("/dwm/jobs")
+        self.get("/dwm/jobs", &[])
     }
 }
 
