@@ -9,124 +9,75 @@ pub fn is_language_tag(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
-/// A display name for a language tag (the common ones; the tag itself otherwise).
+/// The ISO 639-2/T (terminology) code for one of the 20 ISO 639-2/B (bibliographic) codes
+/// that differ from it (`ger` -> `deu`); other codes unchanged.
+fn terminology_code(code: &str) -> &str {
+    match code {
+        "alb" => "sqi",
+        "arm" => "hye",
+        "baq" => "eus",
+        "bur" => "mya",
+        "chi" => "zho",
+        "cze" => "ces",
+        "dut" => "nld",
+        "fre" => "fra",
+        "geo" => "kat",
+        "ger" => "deu",
+        "gre" => "ell",
+        "ice" => "isl",
+        "mac" => "mkd",
+        "mao" => "mri",
+        "may" => "msa",
+        "per" => "fas",
+        "rum" => "ron",
+        "slo" => "slk",
+        "tib" => "bod",
+        "wel" => "cym",
+        other => other,
+    }
+}
+
+/// The language a primary subtag names: ISO 639-1 (two letters) or ISO 639-2/T, /B or 639-3
+/// (three letters), any case.
+fn lookup(primary: &str) -> Option<isolang::Language> {
+    let code = primary.to_ascii_lowercase();
+    match code.len() {
+        2 => isolang::Language::from_639_1(&code),
+        3 => isolang::Language::from_639_3(terminology_code(&code)),
+        _ => None,
+    }
+}
+
+/// A display name for a language tag: the language's own name for itself (ISO 639 autonym,
+/// first letter upper-case: `de` -> "Deutsch", `fi` -> "Suomi"), the English name where no
+/// autonym is recorded, the tag itself for an unknown language.
 pub fn language_name(tag: &str) -> String {
-    let primary = tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
-    let name = match primary.as_str() {
-        "en" | "eng" => "English",
-        "de" | "deu" | "ger" => "Deutsch",
-        "fr" | "fra" | "fre" => "Français",
-        "es" | "spa" => "Español",
-        "it" | "ita" => "Italiano",
-        "pt" | "por" => "Português",
-        "nl" | "nld" | "dut" => "Nederlands",
-        "ja" | "jpn" => "日本語",
-        "ko" | "kor" => "한국어",
-        "zh" | "zho" | "chi" => "中文",
-        "ru" | "rus" => "Русский",
-        "ar" | "ara" => "العربية",
-        "hi" | "hin" => "हिन्दी",
-        "sv" | "swe" => "Svenska",
-        "pl" | "pol" => "Polski",
-        "tr" | "tur" => "Türkçe",
-        _ => return tag.to_owned(),
+    let primary = tag.split('-').next().unwrap_or(tag);
+    let Some(lang) = lookup(primary) else {
+        return tag.to_owned();
     };
-    name.to_owned()
+    let name = lang.to_autonym().unwrap_or_else(|| lang.to_name());
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => tag.to_owned(),
+    }
 }
 
 /// The RFC 5646 form of an MP4 track language (ISO 639-2/T or /B): the two-letter ISO 639-1
-/// code where one exists (the common streaming languages are listed), the code itself
-/// otherwise, `None` for `und`.
+/// code where one exists (all 184 of them), the three-letter code otherwise, `None` for
+/// `und`, `zxx`, `mul` and `mis`.
 pub fn track_language(code: &str) -> Option<String> {
-    let two = match code {
-        "und" | "" | "zxx" | "mul" => return None,
-        "eng" => "en",
-        "deu" | "ger" => "de",
-        "fra" | "fre" => "fr",
-        "spa" => "es",
-        "ita" => "it",
-        "por" => "pt",
-        "nld" | "dut" => "nl",
-        "jpn" => "ja",
-        "kor" => "ko",
-        "zho" | "chi" => "zh",
-        "rus" => "ru",
-        "ara" => "ar",
-        "hin" => "hi",
-        "swe" => "sv",
-        "pol" => "pl",
-        "tur" => "tr",
-        "fin" => "fi",
-        "dan" => "da",
-        "nor" => "no",
-        "nob" => "nb",
-        "nno" => "nn",
-        "isl" | "ice" => "is",
-        "ces" | "cze" => "cs",
-        "slk" | "slo" => "sk",
-        "slv" => "sl",
-        "hrv" => "hr",
-        "srp" => "sr",
-        "bos" => "bs",
-        "bul" => "bg",
-        "ron" | "rum" => "ro",
-        "hun" => "hu",
-        "ell" | "gre" => "el",
-        "ukr" => "uk",
-        "bel" => "be",
-        "lit" => "lt",
-        "lav" => "lv",
-        "est" => "et",
-        "heb" => "he",
-        "fas" | "per" => "fa",
-        "urd" => "ur",
-        "ben" => "bn",
-        "tam" => "ta",
-        "tel" => "te",
-        "mar" => "mr",
-        "guj" => "gu",
-        "kan" => "kn",
-        "mal" => "ml",
-        "pan" => "pa",
-        "tha" => "th",
-        "vie" => "vi",
-        "ind" => "id",
-        "msa" | "may" => "ms",
-        "tgl" => "tl",
-        "swa" => "sw",
-        "afr" => "af",
-        "cat" => "ca",
-        "eus" | "baq" => "eu",
-        "glg" => "gl",
-        "cym" | "wel" => "cy",
-        "gle" => "ga",
-        "sqi" | "alb" => "sq",
-        "mkd" | "mac" => "mk",
-        "kat" | "geo" => "ka",
-        "hye" | "arm" => "hy",
-        "aze" => "az",
-        "kaz" => "kk",
-        "uzb" => "uz",
-        "mon" => "mn",
-        "khm" => "km",
-        "lao" => "lo",
-        "mya" | "bur" => "my",
-        "nep" => "ne",
-        "sin" => "si",
-        "amh" => "am",
-        "som" => "so",
-        "yor" => "yo",
-        "zul" => "zu",
-        "xho" => "xh",
-        "hau" => "ha",
-        "ibo" => "ig",
-        "lat" => "la",
-        "epo" => "eo",
-        "ltz" => "lb",
-        "mlt" => "mt",
-        other => return is_language_tag(other).then(|| other.to_owned()),
-    };
-    Some(two.to_owned())
+    if matches!(code, "und" | "" | "zxx" | "mul" | "mis") {
+        return None;
+    }
+    if let Some(two) = lookup(code)
+        .filter(|_| code.len() == 3)
+        .and_then(|l| l.to_639_1())
+    {
+        return Some(two.to_owned());
+    }
+    is_language_tag(code).then(|| code.to_owned())
 }
 
 #[cfg(test)]
@@ -143,6 +94,23 @@ mod tests {
         assert_eq!(track_language("fil").as_deref(), Some("fil"));
         assert_eq!(language_name("de"), "Deutsch");
         assert_eq!(language_name("pt-BR"), "Português");
-        assert_eq!(language_name("fi"), "fi");
+        assert_eq!(language_name("fi"), "Suomi");
+        assert_eq!(language_name("FRA"), "Français");
+        assert_eq!(language_name("ger"), "Deutsch");
+        assert_eq!(language_name("qaa"), "qaa");
+        // Every bibliographic code maps to the same two letters as its terminology code.
+        for (b, t, two) in [
+            ("wel", "cym", "cy"),
+            ("tib", "bod", "bo"),
+            ("mao", "mri", "mi"),
+        ] {
+            assert_eq!(track_language(b).as_deref(), Some(two));
+            assert_eq!(track_language(t).as_deref(), Some(two));
+        }
+        // Less common languages with a two-letter code: Yiddish, Kinyarwanda, Tigrinya.
+        assert_eq!(track_language("yid").as_deref(), Some("yi"));
+        assert_eq!(track_language("kin").as_deref(), Some("rw"));
+        assert_eq!(track_language("tir").as_deref(), Some("ti"));
+        assert_eq!(track_language("mis"), None);
     }
 }
