@@ -167,3 +167,49 @@ fn still_scene_with_grain_gets_the_same_mark_every_frame() {
         );
     }
 }
+
+#[test]
+fn a_moving_scene_keeps_a_steady_mark_strength() {
+    // A slow pan over a picture that is half flat, half textured, with grain: the frame gain
+    // (which scales the whole mark by the frame's SSIM headroom) must not jump between
+    // frames, or the mark would pulse.
+    let key = WatermarkKey::new(b"quality test key 0123").unwrap();
+    let e = Embedder::new(&key);
+    let g = FrameGeometry::full(W, H);
+    let mut rng = Lcg(5);
+    let mut means = Vec::new();
+    for frame in 0..12 {
+        let dx = 3.0 * frame as f32;
+        let luma: Vec<u8> = (0..W * H)
+            .map(|i| {
+                let (x, y) = ((i % W) as f32 + dx, (i / W) as f32);
+                let texture = if x > 0.5 * W as f32 {
+                    30.0 * (x * 0.23).sin() * (y * 0.19).cos()
+                } else {
+                    0.0
+                };
+                (120.0 + 0.05 * y + texture + 3.0 * rng.next())
+                    .round()
+                    .clamp(0.0, 255.0) as u8
+            })
+            .collect();
+        let s = e
+            .strength(&Plane::new(&luma[..], W, H, 8).unwrap(), g)
+            .unwrap();
+        let mut sum = 0f64;
+        for y in (0..H).step_by(4) {
+            for x in (0..W).step_by(4) {
+                sum += f64::from(s.at(x, y));
+            }
+        }
+        means.push(sum);
+    }
+    for (i, w) in means.windows(2).enumerate() {
+        let step = (w[1] / w[0] - 1.0).abs();
+        assert!(
+            step < 0.03,
+            "frame {i} -> {}: mean strength moved {step:.3}",
+            i + 1
+        );
+    }
+}
