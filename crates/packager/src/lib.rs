@@ -26,6 +26,7 @@ mod error;
 mod error_code;
 pub mod hls;
 pub mod input;
+mod joined_files;
 pub mod key_source;
 pub mod language;
 mod log;

@@ -11,6 +11,8 @@ use std::fs::File;
 use std::path::Path;
 
 use bmff::reader::Mp4Reader;
+
+use crate::joined_files::JoinedFiles;
 use hls_ts::demux::{TsDemuxer, decrypt_sample_aes};
 use hls_ts::playlist::{KeyMethod, MasterPlaylist, MediaPlaylist};
 use hls_ts::webvtt::WebVtt;
@@ -215,7 +217,7 @@ pub(crate) fn ts_rendition(
 }
 
 /// Checks one fMP4 (cbcs) media playlist: init segment and media segments joined are read
-/// as one fragmented MP4, every sample is decrypted with the key and compared byte for byte
+/// as one fragmented MP4 (from the files, one open at a time), every sample is decrypted with the key and compared byte for byte
 /// with the input's, and the track's `tenc` names the key id.
 pub(crate) fn fmp4_rendition(
     dir: &Path,
@@ -235,15 +237,18 @@ pub(crate) fn fmp4_rendition(
     let Some(map) = &playlist.map else {
         return Err(fail(&playlist_path, "no #EXT-X-MAP"));
     };
-    let mut joined = read(&dir.join(map))?;
-    for entry in &playlist.segments {
-        let data = read(&dir.join(&entry.uri))?;
-        progress.add(data.len() as u64);
-        joined.extend_from_slice(&data);
-    }
+    let mut files = vec![dir.join(map)];
+    files.extend(playlist.segments.iter().map(|e| dir.join(&e.uri)));
+    let joined = JoinedFiles::new(files).map_err(|e| {
+        fail(
+            &playlist_path,
+            format!("cannot read its segments back: {e}"),
+        )
+    })?;
+    progress.add(joined.len());
     let bad = |what: String| fail(&playlist_path, what);
-    let mut out = Mp4Reader::open(std::io::Cursor::new(joined))
-        .map_err(|e| bad(format!("does not read back as MP4: {e}")))?;
+    let mut out =
+        Mp4Reader::open(joined).map_err(|e| bad(format!("does not read back as MP4: {e}")))?;
     let track = out
         .tracks()
         .first()
