@@ -90,18 +90,9 @@ fn license_answers_the_keystore_key_with_cors_and_renewal_headers() {
     assert!(exposed.contains("mdrm-renewal-ticket"), "{exposed}");
 
     // Nothing secret reached the log.
+    let log_path = server.log.clone();
     drop(server);
-    let log = std::fs::read_to_string(
-        files.dir.path().join(
-            std::fs::read_dir(files.dir.path())
-                .unwrap()
-                .flatten()
-                .find(|e| e.file_name().to_string_lossy().starts_with("server-"))
-                .unwrap()
-                .file_name(),
-        ),
-    )
-    .unwrap();
+    let log = std::fs::read_to_string(log_path).unwrap();
     assert!(log.contains("license issued"), "{log}");
     for secret in [
         t.as_str(),
