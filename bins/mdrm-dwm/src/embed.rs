@@ -8,6 +8,7 @@
 //! destination folder, renamed at the end.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -20,6 +21,7 @@ use crate::error::{ErrorCode, Failure, Result, fail, from_core};
 use crate::ffmpeg::Tools;
 use crate::ffmpeg::decode::{DecodeSpec, Decoder};
 use crate::ffmpeg::encode::{EncodeSpec, Encoder, EncoderSettings, check_output_opens, muxer_for};
+use crate::ffmpeg::frame_times::{self, FrameTiming};
 use crate::ffmpeg::hwaccel;
 use crate::ffmpeg::probe::{self, VideoInfo};
 use crate::frame::{FrameMarker, Overlay, RawSample};
@@ -234,8 +236,20 @@ pub fn run(opts: &EmbedOptions, tools: &Tools, log: &mut dyn FnMut(&str)) -> Res
         video.rate,
         video.frames.map_or("?".into(), |f| f.to_string())
     ));
-    if video.variable_rate {
-        log("warning: variable frame rate input; output frames are timed at the average rate");
+    let mut video = video;
+    match frame_times::frame_timing(tools, &job.input, &video)? {
+        FrameTiming::Even => {}
+        FrameTiming::Uneven(times) => {
+            log(&format!(
+                "frames are not evenly spaced (variable frame rate or a gap): all {} keep their own timestamps",
+                times.len()
+            ));
+            video.frame_times = Some(Arc::new(times));
+        }
+        FrameTiming::Unknown if video.variable_rate => log(
+            "warning: variable frame rate input without packet timestamps; output frames are timed at the average rate",
+        ),
+        FrameTiming::Unknown => {}
     }
     if video.pix_fmt.name != video.pix_fmt_name {
         log(&format!(

@@ -137,6 +137,73 @@ fn every_codec_family_and_container() {
     );
 }
 
+/// Frames that are not evenly spaced (a gap of 7.5 frames, then a quarter-frame step) keep
+/// every timestamp, in MP4 and Matroska, and the audio stays where it was; the mark is read.
+#[test]
+fn variable_frame_rate_keeps_every_timestamp() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let s = Sandbox::new();
+    assert_eq!(code_of(&s.run(&["recipients", "add", "alice"])), 0);
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=320x180:r=25",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=220:r=48000",
+        "-t",
+        "3",
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-vf",
+        "setpts='(N+if(gte(N,20),7.5,0)+if(gte(N,40),0.25,0))/25/TB'",
+        "-fps_mode",
+        "passthrough",
+        "-video_track_timescale",
+        "12800",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        s.path("vfr.mp4").to_str().unwrap(),
+    ]);
+    assert!(packet_times(&s.path("vfr.mp4"), "v:0").len() > 60);
+    for output in ["vfr_out.mp4", "vfr_out.mkv"] {
+        let out = embed_one(&s, "vfr.mp4", output, &[]);
+        // Matroska cannot start the AAC priming before zero: every stream moves as in a plain
+        // stream copy into Matroska.
+        let reference = if output.ends_with(".mkv") {
+            common::ffmpeg(&[
+                "-i",
+                s.path("vfr.mp4").to_str().unwrap(),
+                "-c",
+                "copy",
+                s.path("vfr_copy.mkv").to_str().unwrap(),
+            ]);
+            s.path("vfr_copy.mkv")
+        } else {
+            s.path("vfr.mp4")
+        };
+        for stream in ["v:0", "a:0"] {
+            assert_eq!(
+                packet_times(&out, stream),
+                packet_times(&reference, stream),
+                "{output} {stream}"
+            );
+        }
+        let d = json_of(&s.run(&["--json", "-q", "detect", "--full", out.to_str().unwrap()]));
+        assert_eq!(d["dwm_id"], 1, "{output}: {d:#}");
+    }
+}
+
 /// `--hwaccel` asks FFmpeg for NVDEC/NVENC and, where they are not listed or a one-frame trial
 /// fails (no NVIDIA GPU on CI), says so on stderr and encodes on the CPU: the job succeeds.
 #[test]

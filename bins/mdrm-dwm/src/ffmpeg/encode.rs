@@ -1,6 +1,7 @@
 //! The encoders: one `ffmpeg` per recipient reading raw marked frames on stdin and copying
 //! every other stream (audio, subtitles, data, chapters, metadata) from the input, with the
-//! same frame rate and start time, so frame count and timestamps match the input.
+//! same frame rate and start time (or, for unevenly spaced frames, each frame's own time),
+//! so frame count and timestamps match the input.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -8,8 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
+use super::frame_times::frame_ns;
 use super::probe::{Family, VideoInfo};
-use super::{StderrTail, Tools};
+use super::{StderrTail, Tools, mkv_pipe};
 use crate::error::{ErrorCode, Failure, Result, fail};
 
 /// Encoder settings chosen for a job.
@@ -157,8 +159,13 @@ fn command(tools: &Tools, spec: &EncodeSpec) -> Command {
             v.rate, v.pix_fmt.name
         ));
     } else {
-        cmd.args(["-f", "rawvideo", "-pix_fmt", v.pix_fmt.name, "-s", &size]);
-        cmd.arg("-framerate").arg(v.rate.to_string());
+        if v.frame_times.is_some() {
+            // Frames with their own timestamps (mkv_pipe).
+            cmd.args(["-f", "matroska"]);
+        } else {
+            cmd.args(["-f", "rawvideo", "-pix_fmt", v.pix_fmt.name, "-s", &size]);
+            cmd.arg("-framerate").arg(v.rate.to_string());
+        }
         for (flag, val) in &v.color_tags {
             cmd.arg(flag).arg(val);
         }
@@ -173,10 +180,13 @@ fn command(tools: &Tools, spec: &EncodeSpec) -> Command {
     for (flag, val) in &v.color_tags {
         cmd.arg(flag).arg(val);
     }
-    // Frames arrive at 1/rate; restamp them in the input stream's own time base from its first
-    // timestamp, so every frame keeps the input's presentation time exactly.
+    // Frames arrive at 1/rate (or, unevenly spaced, at their own times from the first frame's);
+    // restamp them in the input stream's own time base from its first timestamp, so every
+    // frame keeps the input's presentation time exactly.
     let tb = format!("{}/{}", v.time_base.num, v.time_base.den);
-    let mut filter = format!("settb={tb},setpts=PTS+{}", start_pts_for(v, spec.muxer));
+    let first = v.frame_times.as_ref().map_or(v.start_pts, |t| t[0]);
+    let offset = start_pts_for(v, spec.muxer) + (first - v.start_pts);
+    let mut filter = format!("settb={tb},setpts=PTS+{offset}");
     if let Some(sar) = &v.sar {
         filter += &format!(",setsar={}", sar.replace(':', "/"));
     }
@@ -296,10 +306,19 @@ impl Encoder {
         let tail = StderrTail::collect(&mut child);
         let stdin = child.stdin.take().expect("piped stdin");
         let (tx, rx) = sync_channel::<Vec<u8>>(2);
+        let v = spec.video.clone();
         let writer = std::thread::spawn(move || {
             let mut w = BufWriter::with_capacity(1 << 20, stdin);
+            if v.frame_times.is_some() {
+                let frame = 1_000_000_000 * v.rate.den / v.rate.num;
+                w.write_all(&mkv_pipe::header(v.width, v.height, &v.pix_fmt, frame))?;
+            }
             let mut n = 0u64;
             for frame in rx {
+                if let Some(times) = &v.frame_times {
+                    let ns = frame_ns(times, n, v.rate, v.time_base);
+                    w.write_all(&mkv_pipe::frame_prefix(ns, frame.len()))?;
+                }
                 w.write_all(&frame)?;
                 n += 1;
             }

@@ -4,7 +4,9 @@
 
 pub mod decode;
 pub mod encode;
+pub mod frame_times;
 pub mod hwaccel;
+mod mkv_pipe;
 pub mod pixfmt;
 pub mod probe;
 

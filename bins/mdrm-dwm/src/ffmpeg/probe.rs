@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use dwm_core::overlay::Matrix;
 use serde::Deserialize;
@@ -166,6 +167,9 @@ pub struct VideoInfo {
     pub codec_tag: Option<String>,
     /// The container's format names (e.g. `mov,mp4,m4a,3gp,3g2,mj2`).
     pub container: String,
+    /// Every frame's timestamp (`time_base` units) when they are not evenly spaced at `rate`
+    /// from `start_pts` (set by the embedder from [`super::frame_times`]).
+    pub frame_times: Option<Arc<Vec<i64>>>,
 }
 
 /// Probes `input`: 50 when it is not readable media, 54 without a video stream.
@@ -342,6 +346,7 @@ fn from_probe(p: ProbeOut, input: &Path) -> Result<VideoInfo> {
         sar,
         codec_tag: s.codec_tag_string.filter(|t| !t.starts_with('[')),
         container,
+        frame_times: None,
     })
 }
 
