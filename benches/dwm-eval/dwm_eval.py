@@ -268,7 +268,11 @@ def main():
             d = work / "dsp" / c.stem
             d.mkdir(parents=True, exist_ok=True)
             cut = d / "cut.mp4"
-            ff(["-i", str(c), "-t", "10", "-map", "0:v", "-c", "copy", str(cut)])
+            # A lossless re-encode of the first 250 frames: a stream-copy cut can end on a
+            # P-frame whose B-frames were cut off (a timestamp gap the comparison would
+            # misalign on).
+            ff(["-i", str(c), "-frames:v", "250", "-map", "0:v", "-c:v", "libx264", "-crf", "0",
+                "-preset", "ultrafast", str(cut)])
             r0 = next(r for r in plan["recipients"] if r["clip"] == c.stem)
             (d / "job.json").write_text(json.dumps({"account_id": "eval", "content_id": "dsp", "input": str(cut.resolve()),
                                                     "output": str((d / "ll.mp4").resolve()), "recipients": [r0["name"]]}))

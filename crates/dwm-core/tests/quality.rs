@@ -119,7 +119,7 @@ fn marked_frames_meet_the_psnr_and_ssim_goals() {
         .mark(DwmId::new(0xdead_beef).unwrap(), FrameGeometry::full(W, H))
         .unwrap();
     let mut failed = Vec::new();
-    for grain in [0.0, 2.0, 6.0] {
+    for grain in [0.0, 2.0, 6.0, 40.0] {
         for (name, src) in pictures(7, grain) {
             let out = marked(&e, &mark, &src);
             let (p, s) = (psnr(&src, &out), ssim(&src, &out));
