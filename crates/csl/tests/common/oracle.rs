@@ -7,7 +7,7 @@
 //! `t`. Across sessions, at equal instants ends are counted before starts (the store's half-open
 //! intervals make an expiry at `t` and an admission at `t` compatible).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use csl::{Admission, LimitReached, Released, StoreTime};
 
@@ -18,6 +18,11 @@ pub(crate) struct ClientLog {
     sessions: HashMap<u64, Vec<(u64, u64)>>,
     /// Replies that contradict the session's own history (must stay empty).
     pub(crate) anomalies: Vec<String>,
+    /// Sessions whose latest call failed on the store side (timeout, dropped connection): Redis
+    /// may still have applied it, only the reply was lost.
+    unknown_outcome: HashSet<u64>,
+    /// Renewals of sessions whose admission reply was lost (see [`Self::outcome_unknown`]).
+    pub(crate) hidden_admissions: u64,
     /// Decisions seen.
     pub(crate) decisions: u64,
     /// Admissions that took a new slot.
@@ -30,12 +35,19 @@ impl ClientLog {
     /// Records an admission of session `s`.
     pub(crate) fn admitted(&mut self, s: u64, a: &Admission) {
         self.decisions += 1;
+        let maybe_admitted = self.unknown_outcome.remove(&s);
         let (now, exp) = (a.now.as_micros(), a.expires_at.as_micros());
         let lives = self.sessions.entry(s).or_default();
         let live_before = lives.last().is_some_and(|&(_, end)| end > now);
         if a.renewed {
             match lives.last_mut() {
                 Some(last) if last.1 > now => last.1 = last.1.max(exp),
+                // The admission happened in a call whose reply was lost: the lifetime is known
+                // from this renewal on (the lost part is at most one call plus its deadline).
+                _ if maybe_admitted => {
+                    self.hidden_admissions += 1;
+                    lives.push((now, exp));
+                }
                 _ => {
                     self.anomalies
                         .push(format!("session {s}: renewed at {now} but it was not live"));
@@ -62,6 +74,7 @@ impl ClientLog {
     /// Records a refusal.
     pub(crate) fn refused(&mut self, s: u64, r: &LimitReached) {
         self.decisions += 1;
+        self.unknown_outcome.remove(&s);
         self.refusals += 1;
         if r.live < r.max {
             self.anomalies.push(format!(
@@ -77,9 +90,17 @@ impl ClientLog {
         }
     }
 
+    /// Records a refusal of session `s` known only from the limiter's verdict (no store times).
+    pub(crate) fn limit_reached(&mut self, s: u64) {
+        self.decisions += 1;
+        self.refusals += 1;
+        self.unknown_outcome.remove(&s);
+    }
+
     /// Records a release of session `s`.
     pub(crate) fn released(&mut self, s: u64, r: &Released) {
         self.decisions += 1;
+        self.unknown_outcome.remove(&s);
         let now = r.now.as_micros();
         let mut was_live = false;
         if let Some(last) = self.sessions.get_mut(&s).and_then(|l| l.last_mut())
@@ -95,6 +116,13 @@ impl ClientLog {
                 if was_live { "" } else { "not " }
             ));
         }
+    }
+
+    /// Records a call for session `s` that failed on the store side after the request may have
+    /// reached Redis (a timeout, a connection lost mid-call): its effect is unknown, so a later
+    /// renewal of a session this log never saw admitted is not a contradiction.
+    pub(crate) fn outcome_unknown(&mut self, s: u64) {
+        self.unknown_outcome.insert(s);
     }
 
     /// Ends every lifetime at `t` at the latest (the store lost its state then).
@@ -174,4 +202,9 @@ fn the_sweep_counts_half_open_intervals() {
     assert!(a.anomalies.is_empty());
     a.admitted(2, &adm(30, 40, true)); // renewal of an expired session: anomaly
     assert_eq!(a.anomalies.len(), 1);
+    a.outcome_unknown(4); // the admission's reply was lost ...
+    a.admitted(4, &adm(32, 42, true)); // ... so its renewal is no contradiction
+    assert_eq!((a.anomalies.len(), a.hidden_admissions), (1, 1));
+    a.admitted(4, &adm(50, 60, true)); // but a later renewal of the expired lease still is
+    assert_eq!(a.anomalies.len(), 2);
 }
