@@ -73,9 +73,7 @@ impl ClientLog {
 
     /// Records a refusal.
     pub(crate) fn refused(&mut self, s: u64, r: &LimitReached) {
-        self.decisions += 1;
-        self.unknown_outcome.remove(&s);
-        self.refusals += 1;
+        self.limit_reached(s);
         if r.live < r.max {
             self.anomalies.push(format!(
                 "session {s}: refused with live {} < max {}",
